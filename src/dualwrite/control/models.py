@@ -1,0 +1,284 @@
+"""Control store tables: tenants and users, LCS projects, F&O and Power Platform environments.
+
+Changes to these classes go with an Alembic migration in `control/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DirectoryRole(enum.StrEnum):
+    """Directory (Azure AD-like) roles of a tenant's users."""
+
+    GLOBAL_ADMIN = "Global administrator"
+    POWER_PLATFORM_ADMIN = "Power Platform administrator"
+    D365_SERVICE_ADMIN = "Dynamics 365 Service administrator"
+
+
+class ProjectRole(enum.StrEnum):
+    """Roles of a member in a Lifecycle Services project."""
+
+    PROJECT_OWNER = "Project owner"
+    ENVIRONMENT_MANAGER = "Environment manager"
+    TEAM_MEMBER = "Team member"
+
+
+class EnvironmentType(enum.StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class EnvironmentState(enum.StrEnum):
+    DEPLOYED = "deployed"
+    DOWNTIME = "downtime"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as their values, as plain strings: readable in SQL and portable to every backend.
+    return Enum(
+        cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=64,
+        validate_strings=True,
+    )
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    everyone_can_create_environments: Mapped[bool] = mapped_column(Boolean, default=True)
+    database_capacity_gb: Mapped[float] = mapped_column(Float, default=10.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="tenant")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    upn: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="users")
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    licenses: Mapped[list[LicenseAssignment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> list[DirectoryRole]:
+        return sorted(r.role for r in self.roles)
+
+    def has_role(self, *roles: DirectoryRole) -> bool:
+        return any(r.role in roles for r in self.roles)
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[DirectoryRole] = mapped_column(_enum(DirectoryRole), primary_key=True)
+
+
+class License(Base):
+    """The license catalogue; `qualifies_for_fo` marks those seed 003 accepts."""
+
+    __tablename__ = "licenses"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    qualifies_for_fo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LicenseAssignment(Base):
+    __tablename__ = "license_assignments"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(ForeignKey("licenses.sku"), primary_key=True)
+
+
+class AuthSession(Base):
+    """A sign-in: a browser session (cookie) or an API/CLI bearer token. Only hashes are stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, kept in the store so throttling holds across processes and restarts."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upn: Mapped[str] = mapped_column(String(320), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Region(Base):
+    """Azure region → Power Platform geography (West US → United States)."""
+
+    __tablename__ = "regions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    geography: Mapped[str] = mapped_column(String(64))
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship()
+    members: Mapped[list[ProjectMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    environments: Mapped[list[FoEnvironment]] = relationship(back_populates="project")
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[ProjectRole] = mapped_column(_enum(ProjectRole))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class FoEnvironment(Base):
+    """A finance and operations environment and where its data lives."""
+
+    __tablename__ = "fo_environments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[EnvironmentType] = mapped_column(_enum(EnvironmentType))
+    region: Mapped[str] = mapped_column(ForeignKey("regions.name"))
+    data_store_url: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[EnvironmentState] = mapped_column(
+        _enum(EnvironmentState), default=EnvironmentState.DEPLOYED
+    )
+    state_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="environments")
+    platform_environment: Mapped[PlatformEnvironment | None] = relationship(
+        back_populates="fo_environment",
+        foreign_keys="PlatformEnvironment.fo_environment_id",
+        uselist=False,
+    )
+
+
+class PlatformEnvironment(Base):
+    """A Power Platform environment, with or without a Dataverse data store.
+
+    `fo_environment_id` is set on the one environment that Power Platform integration currently
+    connects to the F&O environment: first the initial placeholder, later a Dataverse one.
+    """
+
+    __tablename__ = "platform_environments"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(ForeignKey("regions.name"))
+    has_dataverse: Mapped[bool] = mapped_column(Boolean, default=False)
+    dataverse_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    storage_used_gb: Mapped[float] = mapped_column(Float, default=0.0)
+    is_initial: Mapped[bool] = mapped_column(Boolean, default=False)
+    fo_environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="SET NULL"), default=None, unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship()
+    region_ref: Mapped[Region] = relationship(lazy="joined")
+    fo_environment: Mapped[FoEnvironment | None] = relationship(
+        back_populates="platform_environment", foreign_keys=[fo_environment_id]
+    )
+    admins: Mapped[list[PlatformEnvironmentAdmin]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def geography(self) -> str:
+        return self.region_ref.geography
+
+
+class PlatformEnvironmentAdmin(Base):
+    """A user with the System Administrator security role in the environment's Dataverse."""
+
+    __tablename__ = "platform_environment_admins"
+
+    environment_id: Mapped[str] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    user: Mapped[User] = relationship(lazy="joined")

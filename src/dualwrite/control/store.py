@@ -1,0 +1,66 @@
+"""The control store: one SQL database holding tenants, users, projects and environments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dualwrite.databases import display_url, make_engine, translate_errors
+from dualwrite.errors import ERR
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class ControlStore:
+    """Engine, sessions and migrations of the control database."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        self.url = display_url(self.engine.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        with translate_errors(self.engine.url), self.engine.begin() as conn:
+            cfg = self.alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def downgrade(self, revision: str = "base") -> None:
+        with translate_errors(self.engine.url), self.engine.begin() as conn:
+            cfg = self.alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    def current_revision(self) -> str | None:
+        with translate_errors(self.engine.url), self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def is_current(self) -> bool:
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        return self.current_revision() == head
+
+    def require_initialised(self) -> None:
+        if self.current_revision() is None:
+            raise ERR.NOT_INITIALISED.error(where=self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on any error."""
+        with translate_errors(self.engine.url), self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

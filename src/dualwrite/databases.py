@@ -1,0 +1,109 @@
+"""Database URLs and engines for every store (control, F&O, Dataverse) on all three backends.
+
+Driver errors become DW errors here and nowhere else (`translate_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from dualwrite.errors import ERR, DualWriteError
+
+# Drivers we install and test; a bare dialect name gets its tested driver.
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+_SUPPORTED = {"sqlite", "postgresql+psycopg", "mysql+pymysql", "mariadb+pymysql"}
+
+
+def parse_url(raw: str) -> URL:
+    """Validate a database URL and pin the driver we support; raise DW2001 naming the problem."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ERR.BAD_DATABASE_URL.error(
+            url=raw, problem="it does not look like dialect://user@host/database"
+        ) from None
+    name = url.drivername
+    if name in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[name])
+    if url.drivername not in _SUPPORTED:
+        raise ERR.BAD_DATABASE_URL.error(url=raw, problem=f"the driver '{name}' is not supported")
+    if url.drivername == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ERR.BAD_DATABASE_URL.error(
+                url=raw, problem="a SQLite data store needs a file path"
+            )
+    elif not url.database:
+        raise ERR.BAD_DATABASE_URL.error(url=raw, problem="the database name is missing")
+    elif not url.host:
+        raise ERR.BAD_DATABASE_URL.error(url=raw, problem="the host is missing")
+    return url
+
+
+def display_url(url: URL | str) -> str:
+    """The URL with any password masked, for messages and listings."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers work while the worker writes; foreign keys are off by default in SQLite.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
+    """An engine for a validated URL; SQLite files get their folder and connection pragmas."""
+    url = parse_url(raw) if isinstance(raw, str) else raw
+    if url.drivername == "sqlite":
+        from pathlib import Path
+
+        assert url.database  # noqa: S101 - parse_url guarantees it
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if url.drivername.startswith("mysql"):
+        kwargs.setdefault("connect_args", {"connect_timeout": 5, "charset": "utf8mb4"})
+    else:
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    return create_engine(url, **kwargs)
+
+
+def _reason(exc: DBAPIError) -> str:
+    orig = exc.orig
+    text_ = str(orig if orig is not None else exc).strip().splitlines()
+    return text_[0] if text_ else type(exc).__name__
+
+
+@contextmanager
+def translate_errors(url: URL | str) -> Iterator[None]:
+    """Turn a driver's connection failure into DW2002 naming the (password-masked) URL."""
+    try:
+        yield
+    except DualWriteError:
+        raise
+    except OperationalError as exc:
+        raise ERR.DATABASE_UNREACHABLE.error(url=display_url(url), problem=_reason(exc)) from exc
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open a connection once so that a wrong host, port or database fails early and clearly."""
+    with translate_errors(engine.url), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
