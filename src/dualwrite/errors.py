@@ -194,6 +194,15 @@ class _Catalogue:
         "Wait for the running operation to finish, then try again.",
     )
 
+    # DW4xxx: Power Platform
+    INSUFFICIENT_CAPACITY = CatalogueEntry(
+        "DW4001",
+        ValidationError,
+        "The tenant has {free} GB of free Power Platform database capacity; {needed} GB is needed.",
+        "Free capacity by deleting unused environments, or raise the tenant's capacity "
+        "(now {total} GB) in the Power Platform settings.",
+    )
+
     # DW3xxx: identity
     SIGN_IN_FAILED = CatalogueEntry(
         "DW3001",

@@ -225,11 +225,16 @@ class FoEnvironment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="environments")
+    region_ref: Mapped[Region] = relationship(lazy="joined")
     platform_environment: Mapped[PlatformEnvironment | None] = relationship(
         back_populates="fo_environment",
         foreign_keys="PlatformEnvironment.fo_environment_id",
         uselist=False,
     )
+
+    @property
+    def geography(self) -> str:
+        return self.region_ref.geography
 
 
 class PlatformEnvironment(Base):

@@ -1,0 +1,22 @@
+"""Authorization rules shared by every service: who may do what, with one message shape."""
+
+from __future__ import annotations
+
+from dualwrite.control.models import DirectoryRole, User
+from dualwrite.errors import ERR
+
+ADMIN_ROLES = (DirectoryRole.GLOBAL_ADMIN, DirectoryRole.POWER_PLATFORM_ADMIN)
+
+
+def require_role(actor: User, tenant_id: int, action: str, *roles: DirectoryRole) -> None:
+    """The actor must belong to `tenant_id` and hold one of `roles` there."""
+    if actor.tenant_id == tenant_id and actor.has_role(*roles):
+        return
+    names = " or ".join(r.value for r in roles)
+    raise ERR.NOT_ALLOWED.error(
+        action=action, requirement=f"the {names} role in this tenant", who=names
+    )
+
+
+def require_global_admin(actor: User, tenant_id: int, action: str) -> None:
+    require_role(actor, tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
