@@ -181,11 +181,12 @@ class _Catalogue:
         "Cannot connect to the database at {url}: {problem}",
         "Check that the server is running and that host, port, user and database are right.",
     )
-    DATA_STORE_NOT_EMPTY = CatalogueEntry(
+    DATA_STORE_INCOMPLETE = CatalogueEntry(
         "DW2003",
         ConflictError,
-        "The database at {url} already has tables that are not a {side} data store: {tables}.",
-        "Point the environment at an empty database or one with the {side} schema.",
+        "The database at {url} holds only part of a {side} data store: {problems}.",
+        "Point the environment at an empty database or at one with the complete schema; "
+        "nothing was created.",
     )
     ENVIRONMENT_DOWNTIME = CatalogueEntry(
         "DW2004",

@@ -1,0 +1,106 @@
+"""The demo world: a tenant, an admin, an LCS project, an F&O sandbox with data, and a Dataverse."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dualwrite.control.store import ControlStore
+from dualwrite.identity import directory
+from dualwrite.lifecycle import environments as fo_environments
+from dualwrite.lifecycle.projects import create_project
+from dualwrite.platform import environments as platform
+from dualwrite.settings import Settings
+from dualwrite.stores.generator import seed_fo
+
+Progress = Callable[[str, int, int], None]
+
+DOMAIN = "contoso.onmicrosoft.com"
+ADMIN_UPN = f"admin@{DOMAIN}"
+PROJECT = "Contoso ERP rollout"
+FO_ENVIRONMENT = "contoso-sandbox"
+PLATFORM_ENVIRONMENT = "Contoso Field Service"
+LEGAL_ENTITIES = ("USMF", "DEMF", "GBSI")
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    tenant: str
+    upn: str
+    password: str
+    project: str
+    fo_environment: str
+    platform_environment: str
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo lives in its own folder on SQLite, whatever the control store URL says."""
+    return settings.model_copy(update={"home": settings.home / "demo", "database_url": None})
+
+
+def build_demo_world(
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    customers: int = 3000,
+    vendors: int = 400,
+    products: int = 800,
+    contacts: int = 600,
+) -> DemoWorld:
+    """Wipe `settings.home` and build a fresh world in it (pass `demo_settings(...)` first)."""
+    if settings.home.exists():
+        shutil.rmtree(settings.home)
+    settings.home.mkdir(parents=True)
+    password = secrets.token_urlsafe(12)
+    store = ControlStore(settings.control_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            _tenant, admin = directory.create_tenant(
+                session,
+                None,
+                domain=DOMAIN,
+                display_name="Contoso",
+                admin_upn=ADMIN_UPN,
+                admin_name="Contoso Administrator",
+                admin_password=password,
+            )
+            directory.assign_license(session, admin, admin.upn, "D365_UNIFIED_OPERATIONS")
+            project = create_project(session, admin, PROJECT)
+            spec = fo_environments.EnvironmentSpec(
+                name=FO_ENVIRONMENT, region="West US", legal_entities=LEGAL_ENTITIES
+            )
+            fo_env = fo_environments.deploy_environment(session, settings, admin, project, spec)
+            platform.create_environment(
+                session,
+                admin,
+                name=PLATFORM_ENVIRONMENT,
+                region="West US",
+                dataverse=True,
+                dataverse_url=None,
+                default_url=fo_environments.default_store_url(
+                    settings, "field-service", "dataverse.db"
+                ),
+            )
+            fo_url = fo_env.data_store_url
+        seed_fo(
+            fo_url,
+            legal_entities=LEGAL_ENTITIES,
+            customers=customers,
+            vendors=vendors,
+            products=products,
+            contacts=contacts,
+            progress=progress,
+        )
+    finally:
+        store.dispose()
+    return DemoWorld(
+        tenant=DOMAIN,
+        upn=ADMIN_UPN,
+        password=password,
+        project=PROJECT,
+        fo_environment=FO_ENVIRONMENT,
+        platform_environment=PLATFORM_ENVIRONMENT,
+    )

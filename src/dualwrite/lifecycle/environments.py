@@ -1,0 +1,143 @@
+"""Finance and operations environments: deploy (with data store and initial Power Platform
+environment), list, show, and the downtime guard that refuses writes while an operation runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import (
+    EnvironmentState,
+    EnvironmentType,
+    FoEnvironment,
+    PlatformEnvironment,
+    Project,
+    Region,
+    User,
+)
+from dualwrite.databases import display_url, parse_url
+from dualwrite.errors import ERR
+from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role, visible_projects
+from dualwrite.platform.environments import data_store_in_use, new_environment_id, region_by_name
+from dualwrite.settings import Settings
+from dualwrite.stores.datastore import Side, ensure_legal_entities, prepare_data_store
+
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,49}$")
+_COMPANY = re.compile(r"^[A-Z0-9]{2,4}$")
+DEFAULT_LEGAL_ENTITIES = ("USMF", "DEMF", "GBSI")
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """What a user asks for when deploying an environment."""
+
+    name: str
+    type: EnvironmentType | str = EnvironmentType.SANDBOX
+    region: str = "West US"
+    legal_entities: Sequence[str] = DEFAULT_LEGAL_ENTITIES
+    data_store_url: str | None = None
+
+
+def _validated_companies(codes: Sequence[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    if not cleaned:
+        raise ERR.INVALID_INPUT.error(field="legal entities", problem="name at least one")
+    bad = [c for c in cleaned if not _COMPANY.match(c)]
+    if bad:
+        raise ERR.INVALID_INPUT.error(
+            field="legal entities",
+            problem=f"{', '.join(bad)}: a legal entity ID is 2-4 letters or digits, like USMF",
+        )
+    return cleaned
+
+
+def _environment_type(value: EnvironmentType | str) -> EnvironmentType:
+    try:
+        return EnvironmentType(str(value).strip().lower())
+    except ValueError:
+        raise ERR.INVALID_INPUT.error(
+            field="environment type", problem=f"'{value}' is neither sandbox nor production"
+        ) from None
+
+
+def _check_name_free(session: Session, name: str) -> None:
+    if not _ENV_NAME.match(name):
+        raise ERR.INVALID_INPUT.error(
+            field="environment name",
+            problem=f"'{name}' must start with a letter and have 3-50 letters, digits or dashes",
+        )
+    if session.scalar(select(FoEnvironment).where(FoEnvironment.name == name)):
+        raise ERR.DUPLICATE_NAME.error(kind="environment", name=name)
+
+
+def default_store_url(settings: Settings, folder: str, filename: str) -> str:
+    return f"sqlite:///{settings.environments_dir / folder / filename}"
+
+
+def deploy_environment(
+    session: Session, settings: Settings, actor: User, project: Project, spec: EnvironmentSpec
+) -> FoEnvironment:
+    """Deploy an F&O environment: validate everything first, then create its data store and its
+    initial Power Platform environment (the 1:1 placeholder without Dataverse)."""
+    require_project_role(project, actor, "Deploying an environment", *ENVIRONMENT_ROLES)
+    name = spec.name.strip()
+    _check_name_free(session, name)
+    env_type = _environment_type(spec.type)
+    region: Region = region_by_name(session, spec.region)
+    companies = _validated_companies(spec.legal_entities)
+    raw_url = spec.data_store_url or default_store_url(settings, name, "fo.db")
+    url = parse_url(raw_url).render_as_string(hide_password=False)
+    if data_store_in_use(session, url):
+        raise ERR.INVALID_INPUT.error(
+            field="data store URL",
+            problem=f"{display_url(url)} is already used by another environment",
+        )
+
+    env = FoEnvironment(
+        project=project, name=name, type=env_type, region=region.name, data_store_url=url
+    )
+    session.add(env)
+    initial = PlatformEnvironment(
+        id=new_environment_id(),
+        tenant_id=project.tenant_id,
+        name=f"{name} (initial)",
+        region=region.name,
+        is_initial=True,
+        fo_environment=env,
+    )
+    session.add(initial)
+    session.flush()  # unique names are checked by the database before any data store is touched
+    prepare_data_store(url, Side.FO)
+    ensure_legal_entities(url, companies)
+    return env
+
+
+def list_environments(
+    session: Session, actor: User, project: Project | None = None
+) -> list[FoEnvironment]:
+    query = select(FoEnvironment).join(Project).where(visible_projects(actor))
+    if project is not None:
+        query = query.where(FoEnvironment.project_id == project.id)
+    return list(session.scalars(query.order_by(FoEnvironment.name)))
+
+
+def get_environment(session: Session, actor: User, name: str) -> FoEnvironment:
+    query = (
+        select(FoEnvironment)
+        .join(Project)
+        .where(FoEnvironment.name == name.strip(), visible_projects(actor))
+    )
+    env = session.scalar(query)
+    if env is None:
+        raise ERR.NOT_FOUND.error(kind="environment", name=name, noun="env")
+    return env
+
+
+def require_writable(env: FoEnvironment) -> None:
+    """Writes to an environment in downtime are refused with the reason; reads keep working."""
+    if env.state is EnvironmentState.DOWNTIME:
+        raise ERR.ENVIRONMENT_DOWNTIME.error(name=env.name, reason=env.state_reason or "servicing")

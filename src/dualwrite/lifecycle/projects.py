@@ -1,0 +1,101 @@
+"""Lifecycle Services projects and their members (owners, environment managers, team)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import DirectoryRole, Project, ProjectMember, ProjectRole, User
+from dualwrite.errors import ERR
+from dualwrite.identity.directory import get_user
+
+ENVIRONMENT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
+
+
+def project_role_from_name(name: str | ProjectRole) -> ProjectRole:
+    if isinstance(name, ProjectRole):
+        return name
+    wanted = name.strip().lower().replace("_", "-")
+    for role in ProjectRole:
+        if wanted in (role.value.lower(), role.name.lower().replace("_", "-")):
+            return role
+    known = ", ".join(r.name.lower().replace("_", "-") for r in ProjectRole)
+    raise ERR.UNKNOWN_ROLE.error(role=name, kind="project", known=known)
+
+
+def role_in(project: Project, user: User) -> ProjectRole | None:
+    return next((m.role for m in project.members if m.user_id == user.id), None)
+
+
+def require_project_role(project: Project, actor: User, action: str, *roles: ProjectRole) -> None:
+    if role_in(project, actor) in roles:
+        return
+    names = " or ".join(r.value for r in roles)
+    raise ERR.NOT_ALLOWED.error(
+        action=action, requirement=f"the {names} role in project '{project.name}'", who=names
+    )
+
+
+def create_project(session: Session, actor: User, name: str) -> Project:
+    """A project of the actor's tenant; its creator becomes its Project owner."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise ERR.INVALID_INPUT.error(field="project name", problem="must be 1 to 200 characters")
+    existing = select(Project).where(Project.tenant_id == actor.tenant_id, Project.name == name)
+    if session.scalar(existing):
+        raise ERR.DUPLICATE_NAME.error(kind="project", name=name)
+    project = Project(tenant_id=actor.tenant_id, name=name)
+    project.members.append(ProjectMember(user_id=actor.id, role=ProjectRole.PROJECT_OWNER))
+    session.add(project)
+    session.flush()
+    return project
+
+
+def visible_projects(actor: User) -> ColumnElement[bool]:
+    """Where-clause: projects the actor is a member of, or all of its tenant for a Global admin."""
+    member = Project.members.any(ProjectMember.user_id == actor.id)
+    if actor.has_role(DirectoryRole.GLOBAL_ADMIN):
+        return or_(member, Project.tenant_id == actor.tenant_id)
+    return member
+
+
+def list_projects(session: Session, actor: User) -> list[Project]:
+    query = select(Project).where(visible_projects(actor)).order_by(Project.name)
+    return list(session.scalars(query))
+
+
+def get_project(session: Session, actor: User, name: str) -> Project:
+    query = select(Project).where(Project.name == name.strip(), visible_projects(actor))
+    project = session.scalar(query)
+    if project is None:
+        raise ERR.NOT_FOUND.error(kind="project", name=name, noun="project")
+    return project
+
+
+def add_member(
+    session: Session, actor: User, project: Project, upn: str, role: str | ProjectRole
+) -> ProjectMember:
+    """Project owners invite members, also from other tenants (as LCS allows)."""
+    require_project_role(project, actor, "Adding a project member", ProjectRole.PROJECT_OWNER)
+    wanted = project_role_from_name(role)
+    user = get_user(session, upn)
+    member = next((m for m in project.members if m.user_id == user.id), None)
+    if member is None:
+        member = ProjectMember(user_id=user.id, role=wanted)
+        project.members.append(member)
+    else:
+        member.role = wanted
+    session.flush()
+    return member
+
+
+def remove_member(session: Session, actor: User, project: Project, upn: str) -> None:
+    require_project_role(project, actor, "Removing a project member", ProjectRole.PROJECT_OWNER)
+    user = get_user(session, upn)
+    owners = [m for m in project.members if m.role is ProjectRole.PROJECT_OWNER]
+    if len(owners) == 1 and owners[0].user_id == user.id:
+        raise ERR.INVALID_INPUT.error(
+            field="member", problem=f"{user.upn} is the project's last Project owner"
+        )
+    project.members = [m for m in project.members if m.user_id != user.id]
+    session.flush()

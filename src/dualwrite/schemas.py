@@ -1,0 +1,222 @@
+"""Read and write shapes shared by the REST API and the CLI's --json output (one contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dualwrite.control.models import (
+    FoEnvironment,
+    PlatformEnvironment,
+    Project,
+    User,
+)
+from dualwrite.databases import display_url
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TenantRead(_Read):
+    domain: str
+    display_name: str
+    everyone_can_create_environments: bool
+    database_capacity_gb: float
+
+
+class TenantCreate(BaseModel):
+    domain: str = Field(examples=["fabrikam.onmicrosoft.com"])
+    display_name: str
+    admin_upn: str = Field(examples=["admin@fabrikam.onmicrosoft.com"])
+    admin_name: str
+    admin_password: str
+    everyone_can_create_environments: bool = True
+    database_capacity_gb: float = 10.0
+
+
+class TenantSettingsUpdate(BaseModel):
+    everyone_can_create_environments: bool | None = None
+    database_capacity_gb: float | None = None
+
+
+class CapacityRead(BaseModel):
+    total_gb: float
+    used_gb: float
+    free_gb: float
+
+
+class UserRead(BaseModel):
+    upn: str
+    display_name: str
+    tenant: str
+    roles: list[str]
+    licenses: list[str]
+    is_active: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserRead:
+        return cls(
+            upn=user.upn,
+            display_name=user.display_name,
+            tenant=user.tenant.domain,
+            roles=[r.value for r in user.role_names],
+            licenses=sorted(a.sku for a in user.licenses),
+            is_active=user.is_active,
+        )
+
+
+class UserCreate(BaseModel):
+    upn: str = Field(examples=["chris@contoso.onmicrosoft.com"])
+    display_name: str
+    password: str
+    roles: list[str] = []
+    licenses: list[str] = []
+
+
+class RoleChange(BaseModel):
+    role: str = Field(examples=["power-platform-admin"])
+
+
+class LicenseChange(BaseModel):
+    sku: str = Field(examples=["D365_FINANCE"])
+
+
+class MemberRead(BaseModel):
+    upn: str
+    role: str
+
+
+class ProjectRead(BaseModel):
+    name: str
+    tenant: str
+    members: list[MemberRead]
+    environments: list[str]
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectRead:
+        return cls(
+            name=project.name,
+            tenant=project.tenant.domain,
+            members=[MemberRead(upn=m.user.upn, role=m.role.value) for m in project.members],
+            environments=sorted(e.name for e in project.environments),
+        )
+
+
+class ProjectCreate(BaseModel):
+    name: str
+
+
+class MemberChange(BaseModel):
+    upn: str
+    role: str = Field(examples=["environment-manager"])
+
+
+class PlatformEnvironmentRead(BaseModel):
+    id: str
+    name: str
+    region: str
+    geography: str
+    dataverse: bool
+    dataverse_url: str | None
+    storage_used_gb: float
+    initial: bool
+    fo_environment: str | None
+    admins: list[str]
+
+    @classmethod
+    def of(cls, env: PlatformEnvironment) -> PlatformEnvironmentRead:
+        return cls(
+            id=env.id,
+            name=env.name,
+            region=env.region,
+            geography=env.geography,
+            dataverse=env.has_dataverse,
+            dataverse_url=display_url(env.dataverse_url) if env.dataverse_url else None,
+            storage_used_gb=env.storage_used_gb,
+            initial=env.is_initial,
+            fo_environment=env.fo_environment.name if env.fo_environment else None,
+            admins=sorted(a.user.upn for a in env.admins),
+        )
+
+
+class PlatformEnvironmentCreate(BaseModel):
+    name: str
+    region: str = Field(examples=["West US"])
+    dataverse: bool = True
+    dataverse_url: str | None = Field(
+        default=None, description="Existing database for the Dataverse; default: a SQLite file."
+    )
+
+
+class EnvironmentRead(BaseModel):
+    name: str
+    project: str
+    type: str
+    region: str
+    geography: str
+    state: str
+    state_reason: str | None
+    data_store_url: str
+    power_platform_environment: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, env: FoEnvironment) -> EnvironmentRead:
+        pp = env.platform_environment
+        return cls(
+            name=env.name,
+            project=env.project.name,
+            type=env.type.value,
+            region=env.region,
+            geography=env.geography,
+            state=env.state.value,
+            state_reason=env.state_reason,
+            data_store_url=display_url(env.data_store_url),
+            power_platform_environment=pp.id if pp else None,
+            created_at=env.created_at,
+        )
+
+
+class EnvironmentCreate(BaseModel):
+    name: str = Field(examples=["contoso-sandbox"])
+    project: str
+    type: str = "sandbox"
+    region: str = "West US"
+    legal_entities: list[str] = ["USMF", "DEMF", "GBSI"]
+    data_store_url: str | None = Field(
+        default=None, description="Existing or empty database; default: a SQLite file."
+    )
+
+
+class LegalEntityRead(BaseModel):
+    id: str
+    name: str
+
+
+class EnvironmentDetail(EnvironmentRead):
+    legal_entities: list[LegalEntityRead]
+    row_counts: dict[str, int]
+
+
+class SignInRequest(BaseModel):
+    upn: str
+    password: str
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_at: datetime
+
+
+class MeRead(UserRead):
+    csrf_token: str | None = None
+
+
+class HealthRead(BaseModel):
+    status: str
+    version: str
+    control_store: str
+    schema_revision: str | None

@@ -1,0 +1,108 @@
+"""Preparing data stores on every backend: create, adopt a full schema, refuse a partial one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+
+from dualwrite.databases import make_engine
+from dualwrite.errors import DualWriteError
+from dualwrite.stores import dataverse, fo
+from dualwrite.stores.datastore import (
+    Side,
+    ensure_legal_entities,
+    legal_entities,
+    prepare_data_store,
+    row_counts,
+)
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_empty_database_gets_the_schema(database_url: str, side: Side) -> None:
+    report = prepare_data_store(database_url, side)
+    assert report.created
+    engine = make_engine(database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    expected = fo.metadata if side is Side.FO else dataverse.metadata
+    assert set(expected.tables) <= tables
+    assert all(n == 0 for n in row_counts(database_url, side).values())
+
+
+def test_existing_store_is_adopted_with_its_rows(database_url: str) -> None:
+    prepare_data_store(database_url, Side.FO)
+    ensure_legal_entities(database_url, ["USMF"])
+    report = prepare_data_store(database_url, Side.FO)
+    assert not report.created
+    assert [e.id for e in legal_entities(database_url)] == ["USMF"]
+    assert legal_entities(database_url)[0].name == "Contoso Entertainment System USA"
+
+
+def test_unrelated_tables_stay_and_the_schema_is_added(database_url: str) -> None:
+    engine = make_engine(database_url)
+    other = MetaData()
+    Table("invoices_archive", other, Column("id", Integer, primary_key=True))
+    other.create_all(engine)
+    engine.dispose()
+    assert prepare_data_store(database_url, Side.DATAVERSE).created
+
+
+def test_partial_store_is_refused_naming_what_is_missing_and_nothing_is_created(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    partial = MetaData()
+    Table(
+        "customersv3",
+        partial,
+        Column("recid", Integer, primary_key=True),
+        Column("dataareaid", String(4)),
+    )
+    partial.create_all(engine)
+    try:
+        with pytest.raises(DualWriteError) as err:
+            prepare_data_store(database_url, Side.FO)
+        assert err.value.code == "DW2003"
+        assert "legalentities" in err.value.message
+        assert "customersv3.customeraccount" in err.value.message
+        assert set(inspect(engine).get_table_names()) == {"customersv3"}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:1/x", "DW2002"),
+        ("mysql+pymysql://root@127.0.0.1:1/x", "DW2002"),
+        ("postgresql://", "DW2001"),
+        ("sqlite://", "DW2001"),
+        ("mongodb://localhost/x", "DW2001"),
+        ("::::", "DW2001"),
+    ],
+)
+def test_unusable_urls_get_clear_errors(url: str, code: str) -> None:
+    with pytest.raises(DualWriteError) as err:
+        prepare_data_store(url, Side.FO)
+    assert err.value.code == code
+    assert err.value.hint
+
+
+def test_password_is_masked_in_errors() -> None:
+    with pytest.raises(DualWriteError) as err:
+        prepare_data_store("postgresql+psycopg://bob:hunter2@127.0.0.1:1/x", Side.FO)
+    assert "hunter2" not in err.value.message
+    assert "***" in err.value.message
+
+
+def test_plain_sql_sees_lowercase_unquoted_names(database_url: str) -> None:
+    prepare_data_store(database_url, Side.FO)
+    ensure_legal_entities(database_url, ["DEMF"])
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT legalentityid FROM legalentities")).scalar() == "DEMF"
+    finally:
+        engine.dispose()
