@@ -204,6 +204,20 @@ class _Catalogue:
         "(now {total} GB) in the Power Platform settings.",
     )
 
+    # DW5xxx: table maps and the sync engine
+    INVALID_MAP_ACTION = CatalogueEntry(
+        "DW5001",
+        InvalidStateError,
+        "Cannot {action} table map '{name}': it is {state}.",
+        "Actions allowed now: {allowed}.",
+    )
+    INVALID_MAP_ACTION_MANY = CatalogueEntry(
+        "DW5002",
+        InvalidStateError,
+        "Cannot {action} the {count} selected table maps: {problems}. No map was changed.",
+        "Select only maps that allow '{action}', or act on them one by one.",
+    )
+
     # DW3xxx: identity
     SIGN_IN_FAILED = CatalogueEntry(
         "DW3001",
