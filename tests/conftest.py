@@ -7,10 +7,15 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from backends import backend_params, fresh_database
+from dualwrite.api.app import create_app
 from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
+from factories import PASSWORD, add_user, bootstrap
+
+Headers = dict[str, str]
 
 
 @pytest.fixture(params=backend_params)
@@ -48,3 +53,31 @@ def store(settings: Settings) -> Iterator[ControlStore]:
     control.upgrade()
     yield control
     control.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, store: ControlStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(store: ControlStore) -> None:
+    """contoso: admin (Global admin), pat (Power Platform admin), joe (plain user, licensed)."""
+    with store.session() as session:
+        admin = bootstrap(session)
+        add_user(session, admin, "pat", roles=("power-platform-admin",))
+        add_user(session, admin, "joe", licenses=("D365_FINANCE",))
+
+
+@pytest.fixture
+def login(client: TestClient, world: None) -> Callable[[str], Headers]:
+    def sign_in(alias: str) -> Headers:
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"upn": f"{alias}@contoso.onmicrosoft.com", "password": PASSWORD},
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return sign_in

@@ -80,9 +80,7 @@ def build_demo_world(
                 region="West US",
                 dataverse=True,
                 dataverse_url=None,
-                default_url=fo_environments.default_store_url(
-                    settings, "field-service", "dataverse.db"
-                ),
+                default_url=platform.default_dataverse_url(settings, PLATFORM_ENVIRONMENT),
             )
             fo_url = fo_env.data_store_url
         seed_fo(

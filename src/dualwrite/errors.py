@@ -117,6 +117,13 @@ class CatalogueEntry:
 class _Catalogue:
     """Every DW error code. Codes are stable: never reuse or renumber one."""
 
+    INTERNAL = CatalogueEntry(
+        "DW0000",
+        DualWriteError,
+        "Something went wrong on our side; nothing you sent was half-applied.",
+        "Try again; if it persists, the server log has the details.",
+    )
+
     # DW1xxx: input and lookups
     INVALID_INPUT = CatalogueEntry(
         "DW1000", ValidationError, "{field}: {problem}", "Correct {field} and try again."

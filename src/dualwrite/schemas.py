@@ -47,6 +47,12 @@ class CapacityRead(BaseModel):
     free_gb: float
 
 
+class LicenseRead(_Read):
+    sku: str
+    name: str
+    qualifies_for_fo: bool
+
+
 class UserRead(BaseModel):
     upn: str
     display_name: str
@@ -148,6 +154,15 @@ class PlatformEnvironmentCreate(BaseModel):
     dataverse_url: str | None = Field(
         default=None, description="Existing database for the Dataverse; default: a SQLite file."
     )
+
+
+class AdminChange(BaseModel):
+    upn: str
+
+
+class RegionRead(_Read):
+    name: str
+    geography: str
 
 
 class EnvironmentRead(BaseModel):

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     def environments_dir(self) -> Path:
         return self.home / "environments"
 
+    def default_store_url(self, folder: str, filename: str) -> str:
+        """Where an environment's SQLite data store goes when no database URL is given."""
+        return f"sqlite:///{self.environments_dir / folder / filename}"
+
     @property
     def credentials_file(self) -> Path:
         return self.home / "credentials.json"

@@ -9,7 +9,6 @@ from dualwrite.control.models import PlatformEnvironment, User
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import DualWriteError
 from dualwrite.identity import directory
-from dualwrite.lifecycle.environments import default_store_url
 from dualwrite.platform import environments as platform
 from dualwrite.settings import Settings
 from factories import add_user, bootstrap
@@ -23,7 +22,7 @@ def _create(settings: Settings, session, actor: User, name: str, dataverse: bool
         region="West US",
         dataverse=dataverse,
         dataverse_url=None,
-        default_url=default_store_url(settings, name.replace(" ", "-"), "dataverse.db"),
+        default_url=platform.default_dataverse_url(settings, name),
     )
 
 
@@ -41,7 +40,7 @@ def test_dataverse_environment_uses_capacity_and_has_its_creator_as_admin(
         assert platform.is_admin(env, admin)
         cap = platform.capacity(session, admin.tenant)
         assert (cap.total_gb, cap.used_gb, cap.free_gb) == (10.0, 1.0, 9.0)
-        assert env.dataverse_url and (settings.environments_dir / "Field-Service").exists()
+        assert env.dataverse_url and (settings.environments_dir / "pp-field-service").exists()
 
 
 def test_setup_fails_without_one_gigabyte_of_free_capacity(

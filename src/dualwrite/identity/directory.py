@@ -114,6 +114,14 @@ def list_tenants(session: Session, actor: User) -> list[Tenant]:
     return [actor.tenant]
 
 
+def visible_tenant(session: Session, actor: User, domain: str) -> Tenant:
+    """A tenant the actor may look at: its own, or any for a Global administrator."""
+    tenant = get_tenant(session, domain)
+    if tenant.id != actor.tenant_id and not actor.has_role(DirectoryRole.GLOBAL_ADMIN):
+        raise ERR.NOT_FOUND.error(kind="tenant", name=domain, noun="tenant")
+    return tenant
+
+
 def update_tenant_settings(
     session: Session,
     actor: User,
@@ -193,6 +201,14 @@ def list_users(session: Session, actor: User) -> list[User]:
     return list(
         session.scalars(select(User).where(User.tenant_id == actor.tenant_id).order_by(User.upn))
     )
+
+
+def visible_user(session: Session, actor: User, upn: str) -> User:
+    """Users see the users of their own tenant; others are as good as absent."""
+    user = get_user(session, upn)
+    if user.tenant_id != actor.tenant_id:
+        raise ERR.NOT_FOUND.error(kind="user", name=upn, noun="user")
+    return user
 
 
 def _same_tenant_user(session: Session, actor: User, upn: str) -> User:

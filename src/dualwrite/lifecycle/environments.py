@@ -23,8 +23,15 @@ from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role, visible_projects
 from dualwrite.platform.environments import data_store_in_use, new_environment_id, region_by_name
+from dualwrite.schemas import EnvironmentDetail, EnvironmentRead, LegalEntityRead
 from dualwrite.settings import Settings
-from dualwrite.stores.datastore import Side, ensure_legal_entities, prepare_data_store
+from dualwrite.stores.datastore import (
+    Side,
+    ensure_legal_entities,
+    legal_entities,
+    prepare_data_store,
+    row_counts,
+)
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,49}$")
 _COMPANY = re.compile(r"^[A-Z0-9]{2,4}$")
@@ -74,10 +81,6 @@ def _check_name_free(session: Session, name: str) -> None:
         raise ERR.DUPLICATE_NAME.error(kind="environment", name=name)
 
 
-def default_store_url(settings: Settings, folder: str, filename: str) -> str:
-    return f"sqlite:///{settings.environments_dir / folder / filename}"
-
-
 def deploy_environment(
     session: Session, settings: Settings, actor: User, project: Project, spec: EnvironmentSpec
 ) -> FoEnvironment:
@@ -89,7 +92,7 @@ def deploy_environment(
     env_type = _environment_type(spec.type)
     region: Region = region_by_name(session, spec.region)
     companies = _validated_companies(spec.legal_entities)
-    raw_url = spec.data_store_url or default_store_url(settings, name, "fo.db")
+    raw_url = spec.data_store_url or settings.default_store_url(name, "fo.db")
     url = parse_url(raw_url).render_as_string(hide_password=False)
     if data_store_in_use(session, url):
         raise ERR.INVALID_INPUT.error(
@@ -141,3 +144,13 @@ def require_writable(env: FoEnvironment) -> None:
     """Writes to an environment in downtime are refused with the reason; reads keep working."""
     if env.state is EnvironmentState.DOWNTIME:
         raise ERR.ENVIRONMENT_DOWNTIME.error(name=env.name, reason=env.state_reason or "servicing")
+
+
+def environment_detail(env: FoEnvironment) -> EnvironmentDetail:
+    """The environment with what its data store holds: legal entities and row counts."""
+    url = env.data_store_url
+    return EnvironmentDetail(
+        **EnvironmentRead.of(env).model_dump(),
+        legal_entities=[LegalEntityRead(id=e.id, name=e.name) for e in legal_entities(url)],
+        row_counts=row_counts(url, Side.FO),
+    )

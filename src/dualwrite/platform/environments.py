@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
 from dualwrite.identity.authz import require_role
 from dualwrite.identity.directory import get_user
+from dualwrite.settings import Settings
 from dualwrite.stores.datastore import Side, prepare_data_store
 
 DATAVERSE_SIZE_GB = 1.0  # seed 003: at least 1 GB of free database capacity is needed
@@ -39,6 +41,11 @@ class Capacity:
     @property
     def free_gb(self) -> float:
         return round(self.total_gb - self.used_gb, 3)
+
+
+def default_dataverse_url(settings: Settings, name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-") or "environment"
+    return settings.default_store_url(f"pp-{slug}", "dataverse.db")
 
 
 def new_environment_id() -> str:

@@ -1,0 +1,43 @@
+"""Finance and operations environments (LCS) and their data stores."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from dualwrite.api.deps import SettingsDep, WorkDep
+from dualwrite.lifecycle import environments, projects
+from dualwrite.lifecycle.environments import EnvironmentSpec, environment_detail
+from dualwrite.schemas import EnvironmentCreate, EnvironmentDetail, EnvironmentRead
+
+router = APIRouter(prefix="/environments", tags=["lifecycle"])
+
+
+@router.get("", response_model=list[EnvironmentRead])
+def list_environments(work: WorkDep, project: str | None = None) -> list[EnvironmentRead]:
+    with work as (session, actor):
+        scope = projects.get_project(session, actor, project) if project else None
+        envs = environments.list_environments(session, actor, scope)
+        return [EnvironmentRead.of(e) for e in envs]
+
+
+@router.post("", response_model=EnvironmentRead, status_code=status.HTTP_201_CREATED)
+def deploy_environment(
+    body: EnvironmentCreate, work: WorkDep, settings: SettingsDep
+) -> EnvironmentRead:
+    spec = EnvironmentSpec(
+        name=body.name,
+        type=body.type,
+        region=body.region,
+        legal_entities=body.legal_entities,
+        data_store_url=body.data_store_url,
+    )
+    with work as (session, actor):
+        project = projects.get_project(session, actor, body.project)
+        env = environments.deploy_environment(session, settings, actor, project, spec)
+        return EnvironmentRead.of(env)
+
+
+@router.get("/{name}", response_model=EnvironmentDetail)
+def show_environment(name: str, work: WorkDep) -> EnvironmentDetail:
+    with work as (session, actor):
+        return environment_detail(environments.get_environment(session, actor, name))
