@@ -13,7 +13,7 @@ from dualwrite.lifecycle import environments as fo_environments
 from dualwrite.lifecycle.projects import create_project
 from dualwrite.platform import environments as platform
 from dualwrite.settings import Settings
-from dualwrite.stores.generator import seed_fo
+from dualwrite.stores.generator import seed_dataverse, seed_fo
 
 Progress = Callable[[str, int, int], None]
 
@@ -48,6 +48,7 @@ def build_demo_world(
     vendors: int = 400,
     products: int = 800,
     contacts: int = 600,
+    accounts: int = 250,
 ) -> DemoWorld:
     """Wipe `settings.home` and build a fresh world in it (pass `demo_settings(...)` first)."""
     if settings.home.exists():
@@ -73,7 +74,7 @@ def build_demo_world(
                 name=FO_ENVIRONMENT, region="West US", legal_entities=LEGAL_ENTITIES
             )
             fo_env = fo_environments.deploy_environment(session, settings, admin, project, spec)
-            platform.create_environment(
+            dataverse = platform.create_environment(
                 session,
                 admin,
                 name=PLATFORM_ENVIRONMENT,
@@ -83,6 +84,7 @@ def build_demo_world(
                 default_url=platform.default_dataverse_url(settings, PLATFORM_ENVIRONMENT),
             )
             fo_url = fo_env.data_store_url
+            dataverse_url = dataverse.dataverse_url
         seed_fo(
             fo_url,
             legal_entities=LEGAL_ENTITIES,
@@ -91,6 +93,11 @@ def build_demo_world(
             products=products,
             contacts=contacts,
             progress=progress,
+        )
+        # The existing Dataverse already has customers of its own (e.g. from Field Service).
+        assert dataverse_url is not None  # noqa: S101 - created with Dataverse above
+        seed_dataverse(
+            dataverse_url, legal_entities=LEGAL_ENTITIES, accounts=accounts, progress=progress
         )
     finally:
         store.dispose()

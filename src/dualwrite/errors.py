@@ -225,6 +225,13 @@ class _Catalogue:
         "Select only maps that allow '{action}', or act on them one by one.",
     )
 
+    NO_DATAVERSE = CatalogueEntry(
+        "DW4002",
+        InvalidStateError,
+        "Power Platform environment '{name}' has no Dataverse.",
+        "Use an environment with Dataverse, or set up Power Platform integration with one.",
+    )
+
     # DW3xxx: identity
     SIGN_IN_FAILED = CatalogueEntry(
         "DW3001",

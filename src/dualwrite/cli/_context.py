@@ -1,0 +1,72 @@
+"""What every command needs: settings, the control store, and the signed-in user."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import User
+from dualwrite.control.store import ControlStore
+from dualwrite.errors import ERR
+from dualwrite.identity import sessions
+from dualwrite.identity.sessions import SignIn
+from dualwrite.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    _store: ControlStore | None = field(default=None, repr=False)
+
+    def store(self, initialised: bool = True) -> ControlStore:
+        if self._store is None:
+            self._store = ControlStore(self.settings.control_url)
+        if initialised:
+            self._store.require_initialised()
+        return self._store
+
+    def token(self) -> str:
+        token = os.environ.get("DUALWRITE_TOKEN")
+        if token:
+            return token
+        try:
+            data = json.loads(self.settings.credentials_file.read_text())
+        except (OSError, ValueError):
+            raise ERR.NOT_SIGNED_IN.error() from None
+        return str(data.get("token", ""))
+
+    @contextmanager
+    def work(self) -> Iterator[tuple[Session, User]]:
+        """One unit of work as the signed-in user; it commits when the block ends."""
+        with self.store().session() as session:
+            yield session, sessions.authenticate(session, self.token())
+
+    def save_credentials(self, signed: SignIn) -> Path:
+        """Keep the token for later commands, readable by this user only."""
+        path = self.settings.credentials_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"token": signed.token, "upn": signed.upn})
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(payload)
+        return path
+
+    def forget_credentials(self) -> None:
+        self.settings.credentials_file.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+
+
+def current(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Context)  # noqa: S101 - set by the root callback
+    return obj

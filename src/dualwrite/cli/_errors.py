@@ -1,0 +1,38 @@
+"""The CLI's one place for errors: DW code, message and hint on stderr, exit 1, no traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from dualwrite.errors import ERR, DualWriteError
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def render(error: DualWriteError) -> None:
+    stderr.print(f"[bold red]Error {error.code}:[/] {error.message}", markup=True)
+    if error.hint:
+        stderr.print(f"[dim]Hint:[/] {error.hint}", markup=True)
+
+
+class CatchingGroup(TyperGroup):
+    """Root command group that turns our errors into a message and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
+        try:
+            return super().invoke(ctx)
+        except DualWriteError as error:
+            render(error)
+            raise typer.Exit(1) from None
+        except pydantic.ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "settings"
+            render(
+                ERR.INVALID_INPUT.error(field=f"DUALWRITE_{field.upper()}", problem=first["msg"])
+            )
+            raise typer.Exit(1) from None

@@ -1,0 +1,53 @@
+"""The `dualwrite` command: one sub-command per noun, `dualwrite <noun> <verb>`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dualwrite.cli import account, data, db, env, platform, project, serve, tenant, user
+from dualwrite.cli._context import Context
+from dualwrite.cli._errors import CatchingGroup
+from dualwrite.settings import Settings
+
+app = typer.Typer(
+    cls=CatchingGroup,
+    help="dualwrite: keep finance and operations and Dataverse in sync, and administer it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data directory (default: DUALWRITE_HOME or ./.dualwrite).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    settings = Settings(home=home) if home else Settings()
+    context = Context(settings)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+account.register(app)
+serve.register(app)
+app.add_typer(db.app, name="db")
+app.add_typer(tenant.app, name="tenant")
+app.add_typer(user.app, name="user")
+app.add_typer(user.licenses_app, name="license")
+app.add_typer(project.app, name="project")
+app.add_typer(env.app, name="env")
+app.add_typer(platform.app, name="platform")
+app.add_typer(data.app, name="data")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,74 @@
+"""Serving the web UI and API, and the one-command demo: `dualwrite serve`, `dualwrite demo`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.panel import Panel
+
+from dualwrite.api.app import create_app
+from dualwrite.cli._context import Context, current
+from dualwrite.cli._output import console
+from dualwrite.cli._progress import progress_bars
+from dualwrite.demo import build_demo_world, demo_settings
+from dualwrite.identity import sessions
+from dualwrite.identity.sessions import SessionKind
+from dualwrite.settings import Settings
+
+HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
+PortOption = Annotated[int | None, typer.Option(help="Port (default 8000).")]
+
+
+def _run(settings: Settings, host: str | None, port: int | None) -> None:
+    host, port = host or settings.host, port or settings.port
+    app = create_app(settings)
+    console.print(f"Serving on [bold]http://{host}:{port}/[/] — press Ctrl+C to stop.", markup=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def serve(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the web UI and the REST API (OpenAPI docs at /docs)."""
+    context = current(ctx)
+    context.store().require_initialised()
+    _run(context.settings, host, port)
+
+
+def demo(
+    ctx: typer.Context,
+    host: HostOption = None,
+    port: PortOption = None,
+    customers: Annotated[int, typer.Option(min=0, help="F&O customers to generate.")] = 3000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build it, do not serve.")] = False,
+) -> None:
+    """Build a fresh demo world on SQLite (wiping the previous demo) and serve it."""
+    settings = demo_settings(current(ctx).settings)
+    console.print(f"Building a fresh demo world in {settings.home} …")
+    with progress_bars() as progress:
+        world = build_demo_world(settings, progress, customers=customers)
+    demo_context = Context(settings)
+    store = demo_context.store()
+    signed = sessions.sign_in(store, settings, world.upn, world.password, SessionKind.BEARER)
+    demo_context.save_credentials(signed)
+    demo_context.close()
+    url = f"http://{host or settings.host}:{port or settings.port}/"
+    lines = [
+        f"Sign in at  [bold]{url}[/]",
+        f"User        [bold]{world.upn}[/]",
+        f"Password    [bold]{world.password}[/]",
+        "",
+        f"Tenant {world.tenant}; LCS project '{world.project}';",
+        f"F&O sandbox '{world.fo_environment}' (West US; USMF, DEMF, GBSI);",
+        f"Power Platform '{world.platform_environment}': Dataverse, United States.",
+        "",
+        f"CLI, already signed in:  dualwrite --home {settings.home} env list",
+    ]
+    console.print(Panel("\n".join(lines), title="dualwrite demo", expand=False), markup=True)
+    if not no_serve:
+        _run(settings, host, port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(demo)
