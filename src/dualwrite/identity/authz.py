@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar
+
 from dualwrite.control.models import DirectoryRole, User
 from dualwrite.errors import ERR
+
+R = TypeVar("R", bound=StrEnum)
 
 ADMIN_ROLES = (DirectoryRole.GLOBAL_ADMIN, DirectoryRole.POWER_PLATFORM_ADMIN)
 
@@ -20,3 +25,15 @@ def require_role(actor: User, tenant_id: int, action: str, *roles: DirectoryRole
 
 def require_global_admin(actor: User, tenant_id: int, action: str) -> None:
     require_role(actor, tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
+
+
+def role_by_name(roles: type[R], name: str | R, kind: str) -> R:
+    """Accept a role's value ('Global administrator') or short name ('global-admin')."""
+    if isinstance(name, roles):
+        return name
+    wanted = str(name).strip().lower().replace("_", "-")
+    for role in roles:
+        if wanted in (role.value.lower(), role.name.lower().replace("_", "-")):
+            return role
+    known = ", ".join(r.name.lower().replace("_", "-") for r in roles)
+    raise ERR.UNKNOWN_ROLE.error(role=name, kind=kind, known=known)

@@ -17,7 +17,12 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.errors import ERR
-from dualwrite.identity.authz import ADMIN_ROLES, require_global_admin, require_role
+from dualwrite.identity.authz import (
+    ADMIN_ROLES,
+    require_global_admin,
+    require_role,
+    role_by_name,
+)
 from dualwrite.identity.passwords import hash_password
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -45,15 +50,7 @@ def _domain(domain: str) -> str:
 
 
 def role_from_name(name: str | DirectoryRole) -> DirectoryRole:
-    """Accept the role's value ('Global administrator') or its short name ('global-admin')."""
-    if isinstance(name, DirectoryRole):
-        return name
-    wanted = name.strip().lower().replace("_", "-")
-    for role in DirectoryRole:
-        if wanted in (role.value.lower(), role.name.lower().replace("_", "-")):
-            return role
-    known = ", ".join(r.name.lower().replace("_", "-") for r in DirectoryRole)
-    raise ERR.UNKNOWN_ROLE.error(role=name, kind="directory", known=known)
+    return role_by_name(DirectoryRole, name, "directory")
 
 
 # --- tenants ----------------------------------------------------------------------------------

@@ -7,20 +7,14 @@ from sqlalchemy.orm import Session
 
 from dualwrite.control.models import DirectoryRole, Project, ProjectMember, ProjectRole, User
 from dualwrite.errors import ERR
+from dualwrite.identity.authz import role_by_name
 from dualwrite.identity.directory import get_user
 
 ENVIRONMENT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
 
 
 def project_role_from_name(name: str | ProjectRole) -> ProjectRole:
-    if isinstance(name, ProjectRole):
-        return name
-    wanted = name.strip().lower().replace("_", "-")
-    for role in ProjectRole:
-        if wanted in (role.value.lower(), role.name.lower().replace("_", "-")):
-            return role
-    known = ", ".join(r.name.lower().replace("_", "-") for r in ProjectRole)
-    raise ERR.UNKNOWN_ROLE.error(role=name, kind="project", known=known)
+    return role_by_name(ProjectRole, name, "project")
 
 
 def role_in(project: Project, user: User) -> ProjectRole | None:
