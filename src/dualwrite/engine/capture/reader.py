@@ -1,0 +1,164 @@
+"""Reading the change log in commit order, and decoding row images into typed values.
+
+Positions come from an auto-increment, assigned when a row is inserted, not when its
+transaction commits. On PostgreSQL and MariaDB a reader can therefore see position 11 while 10
+is still in flight; moving the cursor past 10 would lose it forever. The reader stops at the first
+gap and skips it only once it is certain no transaction can still fill it:
+
+- PostgreSQL: when the gap is seen, note the snapshot's xmax (every transaction that allocated a
+  missing position has a smaller id); once the oldest running transaction (xmin) has passed it,
+  whatever is still missing was rolled back.
+- MariaDB: note the database clock when the gap is seen; once no writing InnoDB transaction that
+  started by then is left, the gap is permanent. InnoDB refreshes its transaction list at most
+  every 100 ms, so the list is trusted only from 250 ms after that moment on.
+- SQLite has one writer at a time and reuses rolled-back ids, so positions are commit order.
+
+Changes of one record are serialized by the record's lock, and the trigger allocates the position
+after taking it, so position order is commit order for any one record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, DateTime, Engine, Integer, Numeric, Table, select, text
+
+from dualwrite.databases import translate_errors
+from dualwrite.engine.capture.schema import changelog
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    position: int
+    table: str
+    op: str  # I, U, D
+    old: Row | None
+    new: Row | None
+    captured_at: datetime
+
+    @property
+    def row(self) -> Row:
+        """The row as it is now (for deletes: as it was)."""
+        image = self.new if self.new is not None else self.old
+        assert image is not None  # noqa: S101 - every change has at least one image
+        return image
+
+
+def _value(column_type: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column_type, Boolean):
+        return bool(value) if not isinstance(value, str) else value.lower() in ("1", "true", "t")
+    if isinstance(column_type, Numeric) and not isinstance(column_type, Integer):
+        return Decimal(str(value))
+    if isinstance(column_type, Integer):
+        return int(value)
+    if isinstance(column_type, DateTime):
+        moment = datetime.fromisoformat(str(value))
+        # Stored in UTC everywhere; SQLite and MariaDB hand it back without the zone.
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return value
+
+
+def decode_row(table: Table, image: str | None) -> Row | None:
+    """A JSON row image from any dialect's trigger → the same typed Python values."""
+    if image is None:
+        return None
+    raw = json.loads(image, parse_float=Decimal)
+    return {c.name: _value(c.type, raw.get(c.name)) for c in table.columns}
+
+
+@dataclass
+class ChangeReader:
+    """Reads one data store's change log for a set of tables, never skipping an in-flight write."""
+
+    engine: Engine
+    tables: Sequence[Table]
+    batch: int = 1000
+    _pending: dict[int, Any] = field(default_factory=dict)  # gap start -> horizon
+
+    def read(self, after: int) -> tuple[list[Change], int]:
+        """Changes after position `after` (in commit order) and the new cursor.
+
+        The cursor moves past positions of other tables too, so callers store it even when no
+        change of theirs came back."""
+        by_name = {t.name: t for t in self.tables}
+        with translate_errors(self.engine.url), self.engine.connect() as conn:
+            closed = {g for g, h in self._pending.items() if self._horizon_passed(conn, h)}
+            positions = conn.scalars(
+                select(changelog.c.position)
+                .where(changelog.c.position > after)
+                .order_by(changelog.c.position)
+                .limit(self.batch)
+            ).all()
+            upto = self._safe_upto(conn, after, positions, closed)
+            if upto == after:
+                return [], after
+            rows = conn.execute(
+                select(changelog)
+                .where(
+                    changelog.c.position > after,
+                    changelog.c.position <= upto,
+                    changelog.c.table_name.in_(list(by_name)),
+                )
+                .order_by(changelog.c.position)
+            ).all()
+        changes = [
+            Change(
+                position=r.position,
+                table=r.table_name,
+                op=r.op,
+                old=decode_row(by_name[r.table_name], r.old_data),
+                new=decode_row(by_name[r.table_name], r.new_data),
+                captured_at=_value(changelog.c.captured_at.type, r.captured_at),
+            )
+            for r in rows
+        ]
+        return changes, upto
+
+    def _safe_upto(
+        self, conn: Connection, after: int, positions: Sequence[int], closed: set[int]
+    ) -> int:
+        upto = after
+        for position in positions:
+            if position != upto + 1:
+                gap = upto + 1
+                if gap not in closed and conn.dialect.name != "sqlite":
+                    self._pending.setdefault(gap, self._horizon(conn))
+                    break
+                self._pending.pop(gap, None)
+            upto = position
+        return upto
+
+    @staticmethod
+    def _horizon(conn: Connection) -> Any:
+        if conn.dialect.name == "postgresql":
+            return conn.scalar(text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
+        return conn.scalar(text("SELECT NOW(6)"))
+
+    @staticmethod
+    def _horizon_passed(conn: Connection, horizon: Any) -> bool:
+        if conn.dialect.name == "postgresql":
+            xmin = conn.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+            return int(xmin or 0) >= int(horizon)
+        settled = conn.scalar(
+            text("SELECT NOW(6) > :t + INTERVAL 250000 MICROSECOND"), {"t": horizon}
+        )
+        if not settled:
+            return False
+        still_running = conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM information_schema.INNODB_TRX "
+                "WHERE trx_started <= :t AND trx_rows_modified > 0 "
+                "AND trx_mysql_thread_id <> CONNECTION_ID()"
+            ),
+            {"t": horizon},
+        )
+        return not still_running

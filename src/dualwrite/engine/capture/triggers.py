@@ -1,0 +1,140 @@
+"""Capture triggers for SQLite, PostgreSQL and MariaDB: install, remove, list."""
+
+# ruff: noqa: S608 - DDL is built from identifiers checked by _ident(), never from user values.
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, Table, text
+
+from dualwrite.databases import translate_errors
+from dualwrite.engine.capture.origin import MARIADB_VARIABLE, POSTGRES_SETTING
+from dualwrite.engine.capture.schema import ensure_capture_schema
+from dualwrite.errors import ERR
+
+PREFIX = "dw_capture"
+OPS = (("I", "INSERT"), ("U", "UPDATE"), ("D", "DELETE"))
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _ident(name: str) -> str:
+    """Trigger DDL cannot take bound parameters: accept only plain lowercase identifiers."""
+    if not _IDENT.match(name):
+        raise ERR.INVALID_INPUT.error(
+            field="table or column name", problem=f"'{name}' is not a plain lowercase identifier"
+        )
+    return name
+
+
+def _name(table: str, op: str = "") -> str:
+    return f"{PREFIX}_{op.lower()}_{table}" if op else f"{PREFIX}_{table}"
+
+
+def _json_args(table: Table, row: str, function: str) -> str:
+    pairs = ", ".join(f"'{_ident(c.name)}', {row}.{c.name}" for c in table.columns)
+    return f"{function}({pairs})"
+
+
+def _images(table: Table, op: str, function: str) -> tuple[str, str]:
+    old = _json_args(table, "OLD", function) if op in ("U", "D") else "NULL"
+    new = _json_args(table, "NEW", function) if op in ("I", "U") else "NULL"
+    return old, new
+
+
+def _sqlite(conn: Connection, table: Table) -> None:
+    for op, event in OPS:
+        old, new = _images(table, op, "json_object")
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name, op)}"))
+        conn.execute(
+            text(
+                f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
+                "WHEN NOT EXISTS (SELECT 1 FROM dw_apply_marker) BEGIN "
+                "INSERT INTO dw_changelog (table_name, op, old_data, new_data) "
+                f"VALUES ('{table.name}', '{op}', {old}, {new}); END"
+            )
+        )
+
+
+def _mariadb(conn: Connection, table: Table) -> None:
+    for op, event in OPS:
+        old, new = _images(table, op, "JSON_OBJECT")
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name, op)}"))
+        conn.execute(
+            text(
+                f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
+                f"FOR EACH ROW BEGIN IF {MARIADB_VARIABLE} IS NULL "
+                f"OR {MARIADB_VARIABLE} <> 'engine' THEN "
+                "INSERT INTO dw_changelog (table_name, op, old_data, new_data) "
+                f"VALUES ('{table.name}', '{op}', {old}, {new}); END IF; END"
+            )
+        )
+
+
+POSTGRES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION dw_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('{POSTGRES_SETTING}', true) = 'engine' THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO dw_changelog (table_name, op, old_data, new_data, txid)
+  VALUES (
+    TG_TABLE_NAME,
+    left(TG_OP, 1),
+    CASE WHEN TG_OP <> 'INSERT' THEN row_to_json(OLD)::text END,
+    CASE WHEN TG_OP <> 'DELETE' THEN row_to_json(NEW)::text END,
+    pg_current_xact_id()::text::bigint
+  );
+  -- One notification per table and transaction: NOTIFY folds identical payloads.
+  PERFORM pg_notify('dw_changes', TG_TABLE_NAME);
+  RETURN NULL;
+END $$
+"""
+
+
+def _postgresql(conn: Connection, table: Table) -> None:
+    conn.execute(text(POSTGRES_FUNCTION))
+    conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name)} ON {table.name}"))
+    conn.execute(
+        text(
+            f"CREATE TRIGGER {_name(table.name)} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table.name} FOR EACH ROW EXECUTE FUNCTION dw_capture()"
+        )
+    )
+
+
+def install_capture(engine: Engine, tables: Sequence[Table]) -> None:
+    """(Re)install capture on `tables`; from then on every committed write is in the log."""
+    ensure_capture_schema(engine)
+    install = {"postgresql": _postgresql, "sqlite": _sqlite}.get(engine.dialect.name, _mariadb)
+    with translate_errors(engine.url), engine.begin() as conn:
+        for table in tables:
+            _ident(table.name)
+            install(conn, table)
+
+
+def uninstall_capture(engine: Engine, tables: Sequence[Table]) -> None:
+    with translate_errors(engine.url), engine.begin() as conn:
+        for table in tables:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name)} ON {table.name}"))
+            else:
+                for op, _event in OPS:
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name, op)}"))
+
+
+def installed_tables(engine: Engine) -> set[str]:
+    """Tables that currently have our capture triggers."""
+    if engine.dialect.name == "sqlite":
+        sql = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        schema = "current_schema()" if engine.dialect.name == "postgresql" else "DATABASE()"
+        sql = (
+            "SELECT trigger_name, event_object_table FROM information_schema.triggers "
+            f"WHERE trigger_schema = {schema}"
+        )
+    with translate_errors(engine.url), engine.connect() as conn:
+        return {row[1] for row in conn.execute(text(sql)) if row[0].startswith(f"{PREFIX}_")}
