@@ -78,20 +78,43 @@ ROW = {
 def test_insert_update_delete_are_captured_with_typed_values(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(items), ROW)
+    (inserted,), cursor = _read(engine)
+    assert (inserted.op, inserted.key, inserted.old_key) == (
+        "I",
+        {"company": "USMF", "code": "C-1"},
+        None,
+    )
+    assert inserted.row == ROW
     with engine.begin() as conn:
         conn.execute(update(items).values(label=None, active=False, price=Decimal("0.000001")))
+    (updated,), cursor = _read(engine, cursor)
+    assert updated.op == "U"
+    assert updated.old_key == updated.key
+    assert updated.row == {**ROW, "label": None, "active": False, "price": Decimal("0.000001")}
     with engine.begin() as conn:
         conn.execute(delete(items))
-    changes, cursor = _read(engine)
-    assert [c.op for c in changes] == ["I", "U", "D"]
-    assert changes[0].new == ROW
-    assert changes[0].old is None
-    assert changes[1].old == ROW
-    assert changes[1].new == {**ROW, "label": None, "active": False, "price": Decimal("0.000001")}
-    assert changes[2].new is None
-    assert changes[2].row["code"] == "C-1"
-    assert cursor == changes[-1].position
+    (deleted,), cursor = _read(engine, cursor)
+    assert (deleted.op, deleted.key["code"], deleted.row) == ("D", "C-1", None)
     assert _read(engine, cursor) == ([], cursor)
+
+
+def test_changes_read_later_carry_the_current_record(engine: Engine) -> None:
+    """Several changes of one record, read at once, all show its state now (or its absence)."""
+    with engine.begin() as conn:
+        conn.execute(insert(items), ROW)
+        conn.execute(update(items).values(count=8))
+        conn.execute(insert(items), {**ROW, "code": "gone-later"})
+    with engine.begin() as conn:
+        conn.execute(delete(items).where(items.c.code == "gone-later"))
+    changes, _ = _read(engine)
+    assert [(c.op, c.key["code"]) for c in changes] == [
+        ("I", "C-1"),
+        ("U", "C-1"),
+        ("I", "gone-later"),
+        ("D", "gone-later"),
+    ]
+    assert changes[0].row == changes[1].row == {**ROW, "count": 8}
+    assert changes[2].row is None
 
 
 def test_plain_sql_from_any_client_is_captured_and_rollbacks_are_not(engine: Engine) -> None:
@@ -106,7 +129,7 @@ def test_plain_sql_from_any_client_is_captured_and_rollbacks_are_not(engine: Eng
         conn.execute(insert(items), {**ROW, "code": "gone"})
         raise RuntimeError("abort")
     changes, _ = _read(engine)
-    assert [(c.op, c.row["code"]) for c in changes] == [("I", "X")]
+    assert [(c.op, c.key["code"]) for c in changes] == [("I", "X")]
 
 
 def test_engine_writes_are_not_captured_but_others_are(engine: Engine) -> None:
@@ -115,7 +138,7 @@ def test_engine_writes_are_not_captured_but_others_are(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(items), {**ROW, "code": "by-user"})
     changes, _ = _read(engine)
-    assert [c.row["code"] for c in changes] == ["by-user"]
+    assert [c.key["code"] for c in changes] == ["by-user"]
 
 
 def test_origin_marker_does_not_leak_into_the_next_transaction(engine: Engine) -> None:
@@ -124,7 +147,7 @@ def test_origin_marker_does_not_leak_into_the_next_transaction(engine: Engine) -
             conn.execute(insert(items), {**ROW, "code": "engine"})
         with conn.begin():
             conn.execute(insert(items), {**ROW, "code": "user-same-connection"})
-    assert [c.row["code"] for c in _read(engine)[0]] == ["user-same-connection"]
+    assert [c.key["code"] for c in _read(engine)[0]] == ["user-same-connection"]
 
 
 def test_other_tables_move_the_cursor_without_being_returned(engine: Engine) -> None:
@@ -156,7 +179,9 @@ def test_key_change_keeps_the_old_key(engine: Engine) -> None:
         conn.execute(insert(items), ROW)
         conn.execute(update(items).values(code="C-2"))
     update_change = _read(engine)[0][1]
-    assert (update_change.old["code"], update_change.new["code"]) == ("C-1", "C-2")
+    assert (update_change.old_key["code"], update_change.key["code"]) == ("C-1", "C-2")
+    assert update_change.row is not None
+    assert update_change.row["code"] == "C-2"
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"], indirect=True)
@@ -189,13 +214,13 @@ def test_reader_waits_for_an_earlier_transaction_still_in_flight(engine: Engine)
         b_done.set()
         thread.join(20)
         changes_open, _ = outcome["seen_while_a_open"]  # type: ignore[misc]
-        assert all(c.row["code"] != "B" for c in changes_open if c.position > start)
+        assert all(c.key["code"] != "B" for c in changes_open if c.position > start)
         expected = ["A", "B"] if commit else ["B"]
         # A rolled-back gap is skipped once the database proves nobody can still fill it.
         deadline = time.monotonic() + 10
         while True:
             changes, _ = reader.read(start)
-            codes = [c.row["code"] for c in changes if c.op == "I"]
+            codes = [c.key["code"] for c in changes if c.op == "I"]
             if codes or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
@@ -223,5 +248,5 @@ def test_values_round_trip_through_the_log(engine: Engine, row: dict[str, object
         start = ChangeReader(engine, [items]).read(0)[1]
         conn.execute(insert(items), {"company": "USMF", "code": "R", "changed": None, **row})
     change = ChangeReader(engine, [items]).read(start)[0][-1]
-    assert change.new is not None
-    assert {k: change.new[k] for k in row} == row
+    assert change.row is not None
+    assert {k: change.row[k] for k in row} == row

@@ -15,6 +15,10 @@ gap and skips it only once it is certain no transaction can still fill it:
 
 Changes of one record are serialized by the record's lock, and the trigger allocates the position
 after taking it, so position order is commit order for any one record.
+
+The log holds only key columns; a change carries the record as it is when read (or None once it
+is gone). Applying the current state in position order converges to the source, and several
+changes of one record collapse into one write.
 """
 
 from __future__ import annotations
@@ -26,7 +30,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, DateTime, Engine, Integer, Numeric, Table, select, text
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    Numeric,
+    Table,
+    select,
+    text,
+    tuple_,
+)
 
 from dualwrite.databases import translate_errors
 from dualwrite.engine.capture.schema import changelog
@@ -39,16 +54,10 @@ class Change:
     position: int
     table: str
     op: str  # I, U, D
-    old: Row | None
-    new: Row | None
+    key: Row  # key columns of the record (after the change; for deletes, before it)
+    old_key: Row | None  # key columns before the change (U, D)
+    row: Row | None  # the record as it is now; None when it no longer exists
     captured_at: datetime
-
-    @property
-    def row(self) -> Row:
-        """The row as it is now (for deletes: as it was)."""
-        image = self.new if self.new is not None else self.old
-        assert image is not None  # noqa: S101 - every change has at least one image
-        return image
 
 
 def _value(column_type: Any, value: Any) -> Any:
@@ -68,11 +77,37 @@ def _value(column_type: Any, value: Any) -> Any:
 
 
 def decode_row(table: Table, image: str | None) -> Row | None:
-    """A JSON row image from any dialect's trigger → the same typed Python values."""
+    """A JSON image from any dialect's trigger → the same typed Python values."""
     if image is None:
         return None
     raw = json.loads(image, parse_float=Decimal)
-    return {c.name: _value(c.type, raw.get(c.name)) for c in table.columns}
+    return {name: _value(table.c[name].type, value) for name, value in raw.items()}
+
+
+def current_rows(conn: Connection, table: Table, keys: Sequence[Row]) -> dict[tuple[Any, ...], Row]:
+    """The records behind `keys` as they are now, by primary key."""
+    pk = list(table.primary_key.columns)
+    wanted = {tuple(k[c.name] for c in pk) for k in keys}
+    if not wanted:
+        return {}
+    found: dict[tuple[Any, ...], Row] = {}
+    chunk = sorted(wanted, key=repr)
+    for start in range(0, len(chunk), 500):
+        part = chunk[start : start + 500]
+        where = pk[0].in_([k[0] for k in part]) if len(pk) == 1 else tuple_(*pk).in_(part)
+        for row in conn.execute(select(table).where(where)).mappings():
+            found[tuple(row[c.name] for c in pk)] = normalize_row(table, row)
+    return found
+
+
+def normalize_row(table: Table, row: Any) -> Row:
+    """A row as read from any backend, with the same Python values everywhere (UTC datetimes)."""
+    out = dict(row)
+    for column in table.columns:
+        value = out.get(column.name)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            out[column.name] = value.replace(tzinfo=UTC)
+    return out
 
 
 @dataclass
@@ -110,18 +145,30 @@ class ChangeReader:
                 )
                 .order_by(changelog.c.position)
             ).all()
-        changes = [
-            Change(
-                position=r.position,
-                table=r.table_name,
-                op=r.op,
-                old=decode_row(by_name[r.table_name], r.old_data),
-                new=decode_row(by_name[r.table_name], r.new_data),
-                captured_at=_value(changelog.c.captured_at.type, r.captured_at),
-            )
-            for r in rows
-        ]
+            changes = self._changes(conn, rows, by_name)
         return changes, upto
+
+    @staticmethod
+    def _changes(conn: Connection, rows: Sequence[Any], by_name: dict[str, Table]) -> list[Change]:
+        decoded = []
+        wanted: dict[str, list[Row]] = {}
+        for r in rows:
+            table = by_name[r.table_name]
+            old_key = decode_row(table, r.old_data)
+            new_key = decode_row(table, r.new_data)
+            key = new_key if new_key is not None else old_key
+            assert key is not None  # noqa: S101 - every change has a key image
+            decoded.append((r, table, key, old_key))
+            if r.op != "D":
+                wanted.setdefault(table.name, []).append(key)
+        current = {name: current_rows(conn, by_name[name], keys) for name, keys in wanted.items()}
+        changes = []
+        for r, table, key, old_key in decoded:
+            pk = tuple(key[c.name] for c in table.primary_key.columns)
+            row = None if r.op == "D" else current[table.name].get(pk)
+            captured = _value(changelog.c.captured_at.type, r.captured_at)
+            changes.append(Change(r.position, r.table_name, r.op, key, old_key, row, captured))
+        return changes
 
     def _safe_upto(
         self, conn: Connection, after: int, positions: Sequence[int], closed: set[int]

@@ -7,7 +7,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
-    Index,
     MetaData,
     String,
     Table,
@@ -27,6 +26,7 @@ Image = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 changelog = Table(
     "dw_changelog",
     metadata,
+    # Readers scan by position only; a second index would slow every captured write.
     Column("position", Position, primary_key=True, autoincrement=True),
     Column("table_name", String(64), nullable=False),
     Column("op", String(1), nullable=False),  # I, U, D
@@ -39,7 +39,6 @@ changelog = Table(
         nullable=False,
         server_default=func.current_timestamp(),
     ),
-    Index("ix_dw_changelog_table_position", "table_name", "position"),
 )
 
 # SQLite has no session variables: the engine writes a row here inside its own transaction and

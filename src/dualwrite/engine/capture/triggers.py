@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Engine, Table, UniqueConstraint, text
 
 from dualwrite.databases import translate_errors
 from dualwrite.engine.capture.origin import MARIADB_VARIABLE, POSTGRES_SETTING
@@ -34,8 +34,19 @@ def _name(table: str, op: str = "") -> str:
     return f"{PREFIX}_{op.lower()}_{table}" if op else f"{PREFIX}_{table}"
 
 
+def key_columns(table: Table) -> list[str]:
+    """The columns that identify a row: primary key and every unique constraint's columns."""
+    names = [c.name for c in table.primary_key.columns]
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            names += [c.name for c in constraint.columns]
+    return list(dict.fromkeys(names))
+
+
 def _json_args(table: Table, row: str, function: str) -> str:
-    pairs = ", ".join(f"'{_ident(c.name)}', {row}.{c.name}" for c in table.columns)
+    # Only key columns: the reader fetches the current row itself. Serializing whole rows in
+    # the trigger doubled the cost of a write on SQLite (bench/capture_overhead.py).
+    pairs = ", ".join(f"'{_ident(c)}', {row}.{c}" for c in key_columns(table))
     return f"{function}({pairs})"
 
 
@@ -74,34 +85,36 @@ def _mariadb(conn: Connection, table: Table) -> None:
         )
 
 
-POSTGRES_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION dw_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+def _postgresql(conn: Connection, table: Table) -> None:
+    old, new = _images(table, "U", "jsonb_build_object")
+    function = _name(table.name)
+    conn.execute(
+        text(
+            f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF current_setting('{POSTGRES_SETTING}', true) = 'engine' THEN
     RETURN NULL;
   END IF;
   INSERT INTO dw_changelog (table_name, op, old_data, new_data, txid)
   VALUES (
-    TG_TABLE_NAME,
+    '{table.name}',
     left(TG_OP, 1),
-    CASE WHEN TG_OP <> 'INSERT' THEN row_to_json(OLD)::text END,
-    CASE WHEN TG_OP <> 'DELETE' THEN row_to_json(NEW)::text END,
+    CASE WHEN TG_OP <> 'INSERT' THEN ({old})::text END,
+    CASE WHEN TG_OP <> 'DELETE' THEN ({new})::text END,
     pg_current_xact_id()::text::bigint
   );
   -- One notification per table and transaction: NOTIFY folds identical payloads.
-  PERFORM pg_notify('dw_changes', TG_TABLE_NAME);
+  PERFORM pg_notify('dw_changes', '{table.name}');
   RETURN NULL;
-END $$
-"""
-
-
-def _postgresql(conn: Connection, table: Table) -> None:
-    conn.execute(text(POSTGRES_FUNCTION))
-    conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name)} ON {table.name}"))
+END $$"""
+        )
+    )
+    conn.execute(text(f"DROP TRIGGER IF EXISTS {function} ON {table.name}"))
     conn.execute(
         text(
-            f"CREATE TRIGGER {_name(table.name)} AFTER INSERT OR UPDATE OR DELETE "
-            f"ON {table.name} FOR EACH ROW EXECUTE FUNCTION dw_capture()"
+            f"CREATE TRIGGER {function} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table.name} FOR EACH ROW EXECUTE FUNCTION {function}()"
         )
     )
 
@@ -121,6 +134,7 @@ def uninstall_capture(engine: Engine, tables: Sequence[Table]) -> None:
         for table in tables:
             if engine.dialect.name == "postgresql":
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name)} ON {table.name}"))
+                conn.execute(text(f"DROP FUNCTION IF EXISTS {_name(table.name)}()"))
             else:
                 for op, _event in OPS:
                     conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name, op)}"))
