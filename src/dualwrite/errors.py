@@ -232,6 +232,13 @@ class _Catalogue:
         "Use an environment with Dataverse, or set up Power Platform integration with one.",
     )
 
+    MAP_INVALID = CatalogueEntry(
+        "DW5003",
+        ValidationError,
+        "{source} has {count} problem(s):\n  {problems}",
+        "Fix each problem named above (file > map > field); nothing was loaded.",
+    )
+
     # DW3xxx: identity
     SIGN_IN_FAILED = CatalogueEntry(
         "DW3001",
