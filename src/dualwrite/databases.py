@@ -58,6 +58,9 @@ def display_url(url: URL | str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN
+    # itself instead (see _sqlite_begin), so per-record savepoints work.
+    dbapi_conn.isolation_level = None
     # WAL lets readers work while the worker writes; foreign keys are off by default in SQLite.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -65,6 +68,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
@@ -77,6 +84,7 @@ def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if url.drivername.startswith("mysql"):

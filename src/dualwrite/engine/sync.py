@@ -1,0 +1,295 @@
+"""Running table maps between two data stores: preparation, live sync, initial sync, retries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, and_, func, select, tuple_, update
+
+from dualwrite.databases import make_engine, translate_errors
+from dualwrite.engine.apply import Applier, Direction, Resolver, source_table
+from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
+from dualwrite.engine.capture.reader import decode_row, normalize_row
+from dualwrite.engine.capture.schema import changelog
+from dualwrite.engine.syncstate import (
+    ensure_sync_schema,
+    get_position,
+    record_error,
+    resolve_errors,
+    set_position,
+    sync_errors,
+)
+from dualwrite.maps.model import TableMap, writes_fo
+from dualwrite.maps.validate import dependency_order
+
+Progress = Callable[[str, int, int], None]
+Master = Literal["fo", "dataverse"]
+
+
+def directions(tmap: TableMap) -> list[Direction]:
+    """F&O → Dataverse always (the key flows); Dataverse → F&O when anything flows back."""
+    back = any(writes_fo(f.direction) for f in tmap.fields)
+    return ["fo_to_dv", "dv_to_fo"] if back else ["fo_to_dv"]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    applied: int
+    skipped: int
+    failed: int
+    position: int
+
+
+@dataclass
+class Link:
+    """Two data stores, the legal entities synced between them, and the published maps."""
+
+    fo_url: str
+    dv_url: str
+    legal_entities: frozenset[str]
+    maps: Sequence[TableMap]
+    batch_size: int = 500
+    fo: Engine = field(init=False)
+    dv: Engine = field(init=False)
+    _readers: dict[tuple[str, str], ChangeReader] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.maps = dependency_order(self.maps)
+        self.fo = make_engine(self.fo_url)
+        self.dv = make_engine(self.dv_url)
+
+    @property
+    def by_name(self) -> dict[str, TableMap]:
+        return {m.name: m for m in self.maps}
+
+    def close(self) -> None:
+        self.fo.dispose()
+        self.dv.dispose()
+
+    def source(self, direction: Direction) -> Engine:
+        return self.fo if direction == "fo_to_dv" else self.dv
+
+    def target(self, direction: Direction) -> Engine:
+        return self.dv if direction == "fo_to_dv" else self.fo
+
+    # --- preparation ---
+
+    def prepare(self, tmap: TableMap) -> None:
+        """Capture on both tables and engine bookkeeping on both stores (idempotent)."""
+        for engine in (self.fo, self.dv):
+            ensure_sync_schema(engine)
+        install_capture(self.fo, [source_table(tmap, "fo_to_dv")])
+        install_capture(self.dv, [source_table(tmap, "dv_to_fo")])
+
+    def head(self, direction: Direction) -> int:
+        """The source change log's last position: where live sync starts without history."""
+        engine = self.source(direction)
+        with translate_errors(engine.url), engine.connect() as conn:
+            return int(conn.scalar(select(func.coalesce(func.max(changelog.c.position), 0))) or 0)
+
+    def position(self, tmap: TableMap, direction: Direction) -> int | None:
+        engine = self.target(direction)
+        with translate_errors(engine.url), engine.connect() as conn:
+            return get_position(conn, tmap.name, direction)
+
+    def start_live(self, tmap: TableMap) -> None:
+        """Start capturing from now for every direction that has no position yet."""
+        self.prepare(tmap)
+        for direction in directions(tmap):
+            if self.position(tmap, direction) is None:
+                engine = self.target(direction)
+                head = self.head(direction)
+                with translate_errors(engine.url), engine.begin() as conn:
+                    set_position(conn, tmap.name, direction, head)
+
+    # --- applying ---
+
+    @contextmanager
+    def _applier(
+        self, tmap: TableMap, direction: Direction
+    ) -> Iterator[tuple[Connection, Applier]]:
+        """A target transaction (engine origin: not captured) and an applier working in it."""
+        target = self.target(direction)
+        with translate_errors(target.url), target.begin() as conn, engine_origin(conn):
+            if direction == "fo_to_dv":
+                resolver = Resolver(self.by_name, conn)
+                yield conn, Applier(tmap, direction, resolver, self.legal_entities)
+            else:
+                with self.dv.connect() as dv_conn:
+                    resolver = Resolver(self.by_name, dv_conn)
+                    yield conn, Applier(tmap, direction, resolver, self.legal_entities)
+
+    def sync_batch(self, tmap: TableMap, direction: Direction) -> BatchResult:
+        """Apply the next batch of source changes; the new position commits with the rows."""
+        position = self.position(tmap, direction)
+        if position is None:
+            self.start_live(tmap)
+            position = self.position(tmap, direction) or 0
+        reader = self._readers.setdefault(
+            (tmap.name, direction),
+            ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
+        )
+        changes, upto = reader.read(position)
+        if upto == position:
+            return BatchResult(0, 0, 0, position)
+        applied = skipped = failed = 0
+        with self._applier(tmap, direction) as (conn, applier):
+            has_open_errors = _open_errors(conn, tmap.name, direction)
+            for change in changes:
+                reason = applier.apply_safely(
+                    conn, change.op, change.key, change.row, change.old_key
+                )
+                if reason is None:
+                    applied += 1
+                    if has_open_errors:
+                        resolve_errors(conn, tmap.name, direction, change.key)
+                else:
+                    failed += 1
+                    record_error(
+                        conn, tmap.name, direction, change.table, change.key, change.row, reason
+                    )
+            set_position(conn, tmap.name, direction, upto)
+        skipped = len(changes) - applied - failed
+        return BatchResult(applied, skipped, failed, upto)
+
+    def sync_until_idle(self, tmap: TableMap, max_batches: int = 10_000) -> int:
+        """Catch a map up in every direction; returns how many changes were applied."""
+        total = 0
+        for direction in directions(tmap):
+            before = None
+            for _ in range(max_batches):
+                result = self.sync_batch(tmap, direction)
+                total += result.applied
+                if result.position == before:
+                    break
+                before = result.position
+        return total
+
+    # --- initial sync ---
+
+    def initial_sync(self, tmap: TableMap, master: Master, progress: Progress | None = None) -> int:
+        """Copy the master side's records to the other side in key order and bounded batches.
+
+        The master's change-log head is taken first and becomes the live position afterwards,
+        so writes made during the copy are caught up by live sync."""
+        self.prepare(tmap)
+        direction: Direction = "fo_to_dv" if master == "fo" else "dv_to_fo"
+        starts = {d: self.head(d) for d in directions(tmap)}
+        source = source_table(tmap, direction)
+        total = self._count(direction, source)
+        pk = list(source.primary_key.columns)
+        done = failed = 0
+        after: tuple[Any, ...] | None = None
+        while True:
+            with (
+                translate_errors(self.source(direction).url),
+                self.source(direction).connect() as sconn,
+            ):
+                query = select(source).order_by(*pk).limit(self.batch_size)
+                if after is not None:
+                    query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
+                rows = [normalize_row(source, r) for r in sconn.execute(query).mappings()]
+            if not rows:
+                break
+            with self._applier(tmap, direction) as (conn, applier):
+                for row in rows:
+                    key = {c.name: row[c.name] for c in pk}
+                    reason = applier.apply_safely(conn, "I", row, row, None)
+                    if reason is not None:
+                        failed += 1
+                        record_error(conn, tmap.name, direction, source.name, key, row, reason)
+            after = tuple(rows[-1][c.name] for c in pk)
+            done += len(rows)
+            if progress:
+                progress(tmap.name, done, total)
+        for live_direction, start in starts.items():
+            engine = self.target(live_direction)
+            with translate_errors(engine.url), engine.begin() as conn:
+                set_position(conn, tmap.name, live_direction, start)
+        return done - failed
+
+    def _count(self, direction: Direction, table: Any) -> int:
+        engine = self.source(direction)
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(table)) or 0)
+
+    # --- errors ---
+
+    def retry_errors(self, tmap: TableMap, direction: Direction) -> tuple[int, int]:
+        """Apply the current source record of every open error again: (fixed, still failing)."""
+        source = source_table(tmap, direction)
+        target = self.target(direction)
+        with target.connect() as conn:
+            open_rows = conn.execute(
+                select(sync_errors.c.source_key).where(
+                    sync_errors.c.map_name == tmap.name,
+                    sync_errors.c.direction == direction,
+                    sync_errors.c.status == "open",
+                )
+            ).all()
+        fixed = failing = 0
+        for (key_json,) in open_rows:
+            key = decode_row(source, key_json) or {}
+            row = self._source_row(direction, source, key)
+            with self._applier(tmap, direction) as (conn, applier):
+                op = "I" if row is not None else "D"
+                reason = applier.apply_safely(conn, op, key, row, None)
+                if reason is None:
+                    fixed += 1
+                    conn.execute(
+                        update(sync_errors)
+                        .where(
+                            sync_errors.c.map_name == tmap.name,
+                            sync_errors.c.direction == direction,
+                            sync_errors.c.source_key == key_json,
+                            sync_errors.c.status == "open",
+                        )
+                        .values(status="resolved")
+                    )
+                else:
+                    failing += 1
+                    record_error(conn, tmap.name, direction, source.name, key, row, reason)
+        return fixed, failing
+
+    def _source_row(
+        self, direction: Direction, table: Any, key: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        engine = self.source(direction)
+        with engine.connect() as conn:
+            found = (
+                conn.execute(select(table).where(and_(*(table.c[k] == v for k, v in key.items()))))
+                .mappings()
+                .first()
+            )
+        return normalize_row(table, found) if found else None
+
+    def open_errors(self, tmap: TableMap, direction: Direction) -> list[dict[str, Any]]:
+        engine = self.target(direction)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(sync_errors)
+                .where(
+                    sync_errors.c.map_name == tmap.name,
+                    sync_errors.c.direction == direction,
+                    sync_errors.c.status == "open",
+                )
+                .order_by(sync_errors.c.id)
+            ).mappings()
+            return [{**dict(r), "source_key": json.loads(r["source_key"])} for r in rows]
+
+
+def _open_errors(conn: Connection, map_name: str, direction: str) -> bool:
+    query = (
+        select(func.count())
+        .select_from(sync_errors)
+        .where(
+            sync_errors.c.map_name == map_name,
+            sync_errors.c.direction == direction,
+            sync_errors.c.status == "open",
+        )
+    )
+    return bool(conn.scalar(query))

@@ -1,0 +1,165 @@
+"""Engine bookkeeping kept in each target data store, committed with the rows it describes.
+
+`dw_sync_state` holds, per map and direction, the source change-log position already applied;
+because it is written in the same transaction as the applied rows, a crash can never apply a
+change twice or lose one. `dw_sync_errors` keeps records that could not be applied, with their
+payload and reason, written in that same transaction too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import mysql, sqlite
+
+from dualwrite.databases import translate_errors
+
+metadata = MetaData()
+Id = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+sync_state = Table(
+    "dw_sync_state",
+    metadata,
+    Column("map_name", String(200), primary_key=True),
+    Column("direction", String(10), primary_key=True),  # fo_to_dv, dv_to_fo
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sync_errors = Table(
+    "dw_sync_errors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("map_name", String(200), nullable=False, index=True),
+    Column("direction", String(10), nullable=False),
+    Column("source_table", String(64), nullable=False),
+    Column("source_key", Text, nullable=False),  # JSON of the source record's key
+    Column("payload", LongText),  # JSON of the source record as it was tried
+    Column("reason", Text, nullable=False),
+    Column(
+        "status", String(10), nullable=False, server_default="open"
+    ),  # open, resolved, discarded
+    Column("attempts", BigInteger, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def ensure_sync_schema(engine: Engine) -> None:
+    with translate_errors(engine.url):
+        metadata.create_all(engine)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def to_json(row: dict[str, Any] | None) -> str | None:
+    if row is None:
+        return None
+    return json.dumps({k: _jsonable(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False)
+
+
+def get_position(conn: Connection, map_name: str, direction: str) -> int | None:
+    query = select(sync_state.c.position).where(
+        sync_state.c.map_name == map_name, sync_state.c.direction == direction
+    )
+    value = conn.scalar(query)
+    return None if value is None else int(value)
+
+
+def set_position(conn: Connection, map_name: str, direction: str, position: int) -> None:
+    now = datetime.now(UTC)
+    result = conn.execute(
+        update(sync_state)
+        .where(sync_state.c.map_name == map_name, sync_state.c.direction == direction)
+        .values(position=position, updated_at=now)
+    )
+    if not result.rowcount:
+        conn.execute(
+            sync_state.insert().values(
+                map_name=map_name, direction=direction, position=position, updated_at=now
+            )
+        )
+
+
+def record_error(
+    conn: Connection,
+    map_name: str,
+    direction: str,
+    source_table: str,
+    key: dict[str, Any],
+    payload: dict[str, Any] | None,
+    reason: str,
+) -> None:
+    """One open error per source record: a repeated failure updates it instead of piling up."""
+    key_json = to_json(key) or "{}"
+    now = datetime.now(UTC)
+    existing = conn.scalar(
+        select(sync_errors.c.id).where(
+            sync_errors.c.map_name == map_name,
+            sync_errors.c.direction == direction,
+            sync_errors.c.source_key == key_json,
+            sync_errors.c.status == "open",
+        )
+    )
+    if existing is None:
+        conn.execute(
+            sync_errors.insert().values(
+                map_name=map_name,
+                direction=direction,
+                source_table=source_table,
+                source_key=key_json,
+                payload=to_json(payload),
+                reason=reason,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        conn.execute(
+            update(sync_errors)
+            .where(sync_errors.c.id == existing)
+            .values(
+                payload=to_json(payload),
+                reason=reason,
+                attempts=sync_errors.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+
+
+def resolve_errors(conn: Connection, map_name: str, direction: str, key: dict[str, Any]) -> None:
+    """A record that applied cleanly closes its open error, if it had one."""
+    conn.execute(
+        update(sync_errors)
+        .where(
+            sync_errors.c.map_name == map_name,
+            sync_errors.c.direction == direction,
+            sync_errors.c.source_key == (to_json(key) or "{}"),
+            sync_errors.c.status == "open",
+        )
+        .values(status="resolved", updated_at=datetime.now(UTC))
+    )

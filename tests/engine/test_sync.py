@@ -1,0 +1,278 @@
+"""Initial and live bidirectional sync of the default maps, on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select, text, update
+
+from dualwrite.engine.sync import Link
+from dualwrite.maps.defaults import default_solutions
+from dualwrite.maps.model import TableMap
+from dualwrite.maps.validate import validate
+from dualwrite.stores import dataverse as dv
+from dualwrite.stores import fo
+from dualwrite.stores.datastore import Side, prepare_data_store
+from dualwrite.stores.generator import seed_fo
+
+MAPS: dict[str, TableMap] = {
+    m.name: m for m in validate(default_solutions(), fo.metadata, dv.metadata)
+}
+CHAIN = [
+    "Legal entities (cdm_companies)",
+    "Currencies (transactioncurrencies)",
+    "Payment terms (msdyn_paymentterms)",
+    "Customer groups (msdyn_customergroups)",
+    "Customers V3 (accounts)",
+]
+
+
+@pytest.fixture
+def link(backend: str, new_database: Callable[[str], str]) -> Iterator[Link]:
+    fo_url, dv_url = new_database(backend), new_database(backend)
+    prepare_data_store(fo_url, Side.FO)
+    prepare_data_store(dv_url, Side.DATAVERSE)
+    seed_fo(fo_url, legal_entities=["USMF", "DEMF"], customers=60)
+    the_link = Link(fo_url, dv_url, frozenset({"USMF"}), list(MAPS.values()), batch_size=25)
+    for name in CHAIN:
+        the_link.initial_sync(MAPS[name], "fo")
+    yield the_link
+    the_link.close()
+
+
+def _scalar(link: Link, side: str, sql: str, **params: object) -> object:
+    engine = link.fo if side == "fo" else link.dv
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def _catch_up(link: Link) -> None:
+    for name in CHAIN:
+        link.sync_until_idle(MAPS[name])
+
+
+def test_initial_sync_copies_only_the_links_legal_entities_with_lookups(link: Link) -> None:
+    usmf = _scalar(link, "fo", "SELECT count(*) FROM customersv3 WHERE dataareaid = 'USMF'")
+    assert usmf == 30
+    assert _scalar(link, "dv", "SELECT count(*) FROM account") == usmf
+    assert _scalar(link, "dv", "SELECT count(*) FROM cdm_company") == 1
+    with link.fo.connect() as conn:
+        customer = (
+            conn.execute(
+                select(fo.customersv3).where(fo.customersv3.c.dataareaid == "USMF").limit(1)
+            )
+            .mappings()
+            .one()
+        )
+    with link.dv.connect() as conn:
+        account = (
+            conn.execute(
+                select(
+                    dv.account,
+                    dv.msdyn_customergroup.c.msdyn_groupid,
+                    dv.cdm_company.c.cdm_companycode,
+                )
+                .join(
+                    dv.msdyn_customergroup,
+                    dv.msdyn_customergroup.c.msdyn_customergroupid
+                    == dv.account.c.msdyn_customergroupid,
+                )
+                .join(dv.cdm_company, dv.cdm_company.c.cdm_companyid == dv.account.c.msdyn_company)
+                .where(dv.account.c.accountnumber == customer["customeraccount"])
+            )
+            .mappings()
+            .one()
+        )
+    assert account["name"] == customer["organizationname"]
+    assert account["msdyn_groupid"] == customer["customergroupid"]
+    assert account["cdm_companycode"] == "USMF"
+    assert Decimal(account["creditlimit"]) == Decimal(customer["creditlimit"])
+    assert account["creditonhold"] is (customer["onholdstatus"] == "Yes") or account[
+        "creditonhold"
+    ] == (customer["onholdstatus"] == "Yes")
+
+
+def test_live_sync_both_ways_without_echo(link: Link) -> None:
+    accounts = MAPS["Customers V3 (accounts)"]
+    with link.fo.begin() as conn:  # a plain SQL write, as any F&O client might make
+        conn.execute(
+            text(
+                "UPDATE customersv3 SET organizationname = 'Renamed in F&O' WHERE customeraccount = 'US-000001' AND dataareaid = 'USMF'"
+            )
+        )
+    _catch_up(link)
+    assert (
+        _scalar(link, "dv", "SELECT name FROM account WHERE accountnumber = 'US-000001'")
+        == "Renamed in F&O"
+    )
+
+    with link.dv.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE account SET telephone1 = '+1-555-0100', name = 'Renamed in CRM' WHERE accountnumber = 'US-000001'"
+            )
+        )
+    _catch_up(link)
+    assert (
+        _scalar(
+            link,
+            "fo",
+            "SELECT primarycontactphone FROM customersv3 WHERE customeraccount = 'US-000001' AND dataareaid = 'USMF'",
+        )
+        == "+1-555-0100"
+    )
+    assert (
+        _scalar(
+            link,
+            "fo",
+            "SELECT organizationname FROM customersv3 WHERE customeraccount = 'US-000001' AND dataareaid = 'USMF'",
+        )
+        == "Renamed in CRM"
+    )
+
+    # Nothing echoes back: both positions sit at their log's head and another pass applies nothing.
+    assert link.sync_until_idle(accounts) == 0
+    for direction in ("fo_to_dv", "dv_to_fo"):
+        assert link.position(accounts, direction) == link.head(direction)  # type: ignore[arg-type]
+
+
+def test_inserts_and_deletes_propagate_and_other_companies_stay_out(link: Link) -> None:
+    with link.dv.connect() as conn:
+        company = conn.scalar(select(dv.cdm_company.c.cdm_companyid))
+        group = conn.scalar(
+            select(dv.msdyn_customergroup.c.msdyn_customergroupid).where(
+                dv.msdyn_customergroup.c.msdyn_groupid == "20"
+            )
+        )
+        usd = conn.scalar(
+            select(dv.transactioncurrency.c.transactioncurrencyid).where(
+                dv.transactioncurrency.c.isocurrencycode == "USD"
+            )
+        )
+    with link.dv.begin() as conn:
+        conn.execute(
+            insert(dv.account),
+            {
+                "accountid": "9e3f0000-0000-4000-8000-000000000001",
+                "accountnumber": "CRM-1",
+                "name": "Made in CRM",
+                "msdyn_company": company,
+                "msdyn_customergroupid": group,
+                "transactioncurrencyid": usd,
+            },
+        )
+    with link.fo.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM customersv3 WHERE customeraccount = 'US-000002' AND dataareaid = 'USMF'"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE customersv3 SET organizationname = 'Germany only' WHERE dataareaid = 'DEMF'"
+            )
+        )
+    _catch_up(link)
+    assert (
+        _scalar(
+            link, "fo", "SELECT customergroupid FROM customersv3 WHERE customeraccount = 'CRM-1'"
+        )
+        == "20"
+    )
+    assert (
+        _scalar(
+            link, "fo", "SELECT salescurrencycode FROM customersv3 WHERE customeraccount = 'CRM-1'"
+        )
+        == "USD"
+    )
+    assert (
+        _scalar(link, "dv", "SELECT count(*) FROM account WHERE accountnumber = 'US-000002'") == 0
+    )
+    assert _scalar(link, "dv", "SELECT count(*) FROM account WHERE name = 'Germany only'") == 0
+
+
+def test_bad_records_go_to_the_error_log_and_can_be_retried(link: Link) -> None:
+    accounts = MAPS["Customers V3 (accounts)"]
+    with link.dv.begin() as conn:
+        conn.execute(
+            text("UPDATE account SET name = :long WHERE accountnumber = 'US-000003'"),
+            {"long": "x" * 150},
+        )
+        conn.execute(text("UPDATE account SET name = 'Fine' WHERE accountnumber = 'US-000004'"))
+    _catch_up(link)
+    errors = link.open_errors(accounts, "dv_to_fo")
+    assert len(errors) == 1
+    assert "value too long for customersv3.organizationname" in errors[0]["reason"]
+    assert errors[0]["source_key"]["accountnumber"] == "US-000003"
+    # The unrelated record was not blocked.
+    assert (
+        _scalar(
+            link,
+            "fo",
+            "SELECT organizationname FROM customersv3 WHERE customeraccount = 'US-000004' AND dataareaid = 'USMF'",
+        )
+        == "Fine"
+    )
+    assert link.retry_errors(accounts, "dv_to_fo") == (0, 1)
+    with link.dv.begin() as conn:
+        conn.execute(
+            text("UPDATE account SET name = 'Short again' WHERE accountnumber = 'US-000003'")
+        )
+    _catch_up(link)  # the next change of the record closes its error
+    assert link.open_errors(accounts, "dv_to_fo") == []
+
+
+def test_missing_lookup_is_an_error_until_the_dependency_syncs(link: Link) -> None:
+    accounts, groups = (
+        MAPS["Customers V3 (accounts)"],
+        MAPS["Customer groups (msdyn_customergroups)"],
+    )
+    with link.fo.begin() as conn:
+        conn.execute(
+            insert(fo.customergroups),
+            {"dataareaid": "USMF", "customergroupid": "NEW", "description": "New group"},
+        )
+        conn.execute(
+            update(fo.customersv3)
+            .where(
+                fo.customersv3.c.customeraccount == "US-000005",
+                fo.customersv3.c.dataareaid == "USMF",
+            )
+            .values(customergroupid="NEW")
+        )
+    link.sync_until_idle(accounts)  # customers before their group
+    (error,) = link.open_errors(accounts, "fo_to_dv")
+    assert error["reason"].startswith("missing lookup")
+    link.sync_until_idle(groups)
+    assert link.retry_errors(accounts, "fo_to_dv") == (1, 0)
+    assert (
+        _scalar(
+            link,
+            "dv",
+            "SELECT count(*) FROM account a JOIN msdyn_customergroup g ON g.msdyn_customergroupid = a.msdyn_customergroupid WHERE g.msdyn_groupid = 'NEW'",
+        )
+        == 1
+    )
+
+
+def test_replaying_a_batch_is_harmless(link: Link) -> None:
+    """Positions commit with the rows; even a forced replay upserts the same state."""
+    accounts = MAPS["Customers V3 (accounts)"]
+    with link.fo.begin() as conn:
+        conn.execute(
+            text("UPDATE customersv3 SET addresscity = 'Replay' WHERE dataareaid = 'USMF'")
+        )
+    _catch_up(link)
+    before = _scalar(link, "dv", "SELECT count(*) FROM account")
+    with link.dv.begin() as conn:  # pretend the position was lost: replay everything
+        conn.execute(text("UPDATE dw_sync_state SET position = 0"))
+    _catch_up(link)
+    assert _scalar(link, "dv", "SELECT count(*) FROM account") == before
+    assert (
+        _scalar(link, "dv", "SELECT count(*) FROM account WHERE address1_city = 'Replay'") == before
+    )
+    assert link.open_errors(accounts, "fo_to_dv") == []
+    with link.fo.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(fo.customersv3)) == 60
