@@ -232,6 +232,18 @@ class _Catalogue:
         "Use an environment with Dataverse, or set up Power Platform integration with one.",
     )
 
+    NOT_LINKED = CatalogueEntry(
+        "DW5004",
+        NotFoundError,
+        "Environment '{name}' is not linked to a Dataverse for dual-write.",
+        "Create the link first (Data management > Dual Write > New link to environment).",
+    )
+    NO_MAPS = CatalogueEntry(
+        "DW5005",
+        NotFoundError,
+        "No table map named '{name}' is published on this link.",
+        "Apply the dual-write application orchestration solution, or check the map's name.",
+    )
     MAP_INVALID = CatalogueEntry(
         "DW5003",
         ValidationError,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -287,3 +288,69 @@ class PlatformEnvironmentAdmin(Base):
     )
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class DualWriteLink(Base):
+    """Dual-write between an F&O environment and a Dataverse, for chosen legal entities."""
+
+    __tablename__ = "dualwrite_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fo_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), unique=True
+    )
+    platform_environment_id: Mapped[str] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="RESTRICT")
+    )
+    legal_entities: Mapped[str] = mapped_column(String(2000))  # comma-separated IDs
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    fo_environment: Mapped[FoEnvironment] = relationship(lazy="joined")
+    platform_environment: Mapped[PlatformEnvironment] = relationship(lazy="joined")
+    solutions: Mapped[list[AppliedSolution]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="AppliedSolution.id"
+    )
+    table_maps: Mapped[list[TableMapState]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TableMapState.name"
+    )
+
+    @property
+    def legal_entity_ids(self) -> list[str]:
+        return [c for c in self.legal_entities.split(",") if c]
+
+
+class AppliedSolution(Base):
+    """A solution applied on a link, kept verbatim so its maps can always be rebuilt."""
+
+    __tablename__ = "applied_solutions"
+    __table_args__ = (UniqueConstraint("link_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("dualwrite_links.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TableMapState(Base):
+    """A published table map on a link: its state, initial sync options and progress."""
+
+    __tablename__ = "table_map_states"
+    __table_args__ = (UniqueConstraint("link_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("dualwrite_links.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    solution: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="Not running")
+    initial_sync: Mapped[bool] = mapped_column(Boolean, default=False)
+    master: Mapped[str] = mapped_column(String(10), default="fo")
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,5 +11,10 @@ FILES = ("dualwrite_core.toml", "dualwrite_application.toml")
 
 
 def default_solutions() -> list[Solution]:
+    return [load_solution_text(text, name) for name, text in default_solution_texts()]
+
+
+def default_solution_texts() -> list[tuple[str, str]]:
+    """(file name, TOML text) of the shipped solutions, as a link stores them."""
     folder = files("dualwrite.maps") / "solutions"
-    return [load_solution_text((folder / name).read_text("utf-8"), name) for name in FILES]
+    return [(name, (folder / name).read_text("utf-8")) for name in FILES]

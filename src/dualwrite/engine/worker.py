@@ -1,0 +1,138 @@
+"""The sync worker ("data integration service"): runs every active table map of every link.
+
+It keeps nothing it needs in memory alone: map states live in the control store, positions and
+errors in the data stores, so a worker killed at any moment resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from dualwrite.control.models import DualWriteLink, TableMapState
+from dualwrite.control.store import ControlStore
+from dualwrite.engine.states import MapAction, MapState
+from dualwrite.engine.sync import Link, Master, directions
+from dualwrite.errors import DualWriteError
+from dualwrite.link.links import link_maps
+from dualwrite.link.tablemaps import engine_transition
+
+log = logging.getLogger("dualwrite.worker")
+ACTIVE = (MapState.INITIALIZING.value, MapState.RUNNING.value, MapState.RESUMING.value)
+
+
+@dataclass(frozen=True)
+class MapTask:
+    id: int
+    name: str
+    state: MapState
+    initial_sync: bool
+    master: str
+
+
+class Worker:
+    def __init__(self, store: ControlStore, poll_seconds: float = 0.05) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self._links: dict[tuple[int, str], Link] = {}
+
+    def close(self) -> None:
+        for link in self._links.values():
+            link.close()
+        self._links.clear()
+
+    def _engine_link(self, link: DualWriteLink) -> Link:
+        # Rebuilt when the applied solutions change, so edited maps take effect.
+        signature = "|".join(f"{s.name}:{s.version}:{hash(s.definition)}" for s in link.solutions)
+        key = (link.id, signature)
+        if key not in self._links:
+            for old in [k for k in self._links if k[0] == link.id]:
+                self._links.pop(old).close()
+            dv_url = link.platform_environment.dataverse_url or ""
+            self._links[key] = Link(
+                link.fo_environment.data_store_url,
+                dv_url,
+                frozenset(link.legal_entity_ids),
+                link_maps(link),
+            )
+        return self._links[key]
+
+    def _active(self) -> list[tuple[Link, list[MapTask]]]:
+        with self.store.session() as session:
+            links = session.scalars(
+                select(DualWriteLink).where(
+                    DualWriteLink.table_maps.any(TableMapState.state.in_(ACTIVE))
+                )
+            ).all()
+            out = []
+            for link in links:
+                tasks = [
+                    MapTask(m.id, m.name, MapState(m.state), m.initial_sync, m.master)
+                    for m in link.table_maps
+                    if m.state in ACTIVE
+                ]
+                out.append((self._engine_link(link), tasks))
+        return out
+
+    def tick(self) -> int:
+        """One pass over every active map; returns how many changes were applied."""
+        applied = 0
+        for link, tasks in self._active():
+            order = [m.name for m in link.maps]
+            for task in sorted(tasks, key=lambda t: order.index(t.name)):
+                try:
+                    applied += self._step(link, task)
+                except DualWriteError as error:  # e.g. a data store is unreachable: retry later
+                    self._note(task.id, error.message)
+                    log.warning("map %s: %s", task.name, error)
+        return applied
+
+    def _step(self, link: Link, task: MapTask) -> int:
+        tmap = link.by_name[task.name]
+        if task.state is MapState.INITIALIZING:
+            if task.initial_sync:
+                master: Master = "dataverse" if task.master == "dataverse" else "fo"
+                link.initial_sync(
+                    tmap, master, lambda _n, done, total: self._progress(task.id, done, total)
+                )
+            else:
+                link.start_live(tmap)
+            with self.store.session() as session:
+                engine_transition(session, task.id, MapState.INITIALIZING, MapAction.INITIALIZED)
+            return 0
+        applied = 0
+        idle = True
+        for direction in directions(tmap):
+            result = link.sync_batch(tmap, direction)
+            applied += result.applied
+            idle = idle and result.applied + result.skipped + result.failed == 0
+        if task.state is MapState.RESUMING and idle:
+            with self.store.session() as session:
+                engine_transition(session, task.id, MapState.RESUMING, MapAction.CAUGHT_UP)
+        return applied
+
+    def _progress(self, map_id: int, done: int, total: int) -> None:
+        with self.store.session() as session:
+            session.execute(
+                update(TableMapState)
+                .where(TableMapState.id == map_id)
+                .values(progress_done=done, progress_total=total)
+            )
+
+    def _note(self, map_id: int, message: str) -> None:
+        with self.store.session() as session:
+            session.execute(
+                update(TableMapState).where(TableMapState.id == map_id).values(last_error=message)
+            )
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until `stop` is set; sleeps only when a pass found nothing to do."""
+        try:
+            while not stop.is_set():
+                if self.tick() == 0:
+                    stop.wait(self.poll_seconds)
+        finally:
+            self.close()

@@ -1,0 +1,104 @@
+"""Operating the table maps of a link: run (with initial sync), pause, resume, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import DirectoryRole, DualWriteLink, ProjectRole, TableMapState, User
+from dualwrite.engine.states import MapAction, MapState, next_state, next_states
+from dualwrite.errors import ERR
+from dualwrite.identity.authz import require_role
+from dualwrite.lifecycle.projects import role_in
+from dualwrite.link.links import link_maps
+
+OPERATOR_PROJECT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
+
+
+def require_operator(actor: User, link: DualWriteLink, action: str) -> None:
+    """Running maps: the environment's owners and managers, or a tenant admin."""
+    if role_in(link.fo_environment.project, actor) in OPERATOR_PROJECT_ROLES:
+        return
+    require_role(actor, link.fo_environment.project.tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
+
+
+def _named(link: DualWriteLink, names: Sequence[str]) -> list[TableMapState]:
+    by_name = {m.name: m for m in link.table_maps}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ERR.NO_MAPS.error(name=missing[0])
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def _move(states: list[TableMapState], action: MapAction) -> None:
+    targets = next_states([(m.name, MapState(m.state)) for m in states], action)
+    now = datetime.now(UTC)
+    for tmap, target in zip(states, targets, strict=True):
+        tmap.state = target.value
+        tmap.updated_at = now
+        tmap.last_error = None
+
+
+def run_maps(
+    session: Session,
+    actor: User,
+    link: DualWriteLink,
+    names: Sequence[str],
+    *,
+    initial_sync: bool = False,
+    master: str = "fo",
+) -> list[TableMapState]:
+    """Run maps, with the maps they look up that are not running yet (run first, in order)."""
+    require_operator(actor, link, "Running table maps")
+    if master not in ("fo", "dataverse"):
+        raise ERR.INVALID_INPUT.error(field="master", problem="must be 'fo' or 'dataverse'")
+    chosen = _named(link, names)
+    ordered = link_maps(link)
+    wanted = {m.name for m in chosen}
+    for tmap in reversed(ordered):  # pull in dependencies of dependencies
+        if tmap.name in wanted:
+            wanted.update(tmap.depends_on)
+    states = {m.name: m for m in link.table_maps}
+    to_run = [
+        states[m.name]
+        for m in ordered
+        if m.name in wanted
+        and m.name in states
+        and (m.name in names or states[m.name].state == MapState.NOT_RUNNING)
+    ]
+    _move(to_run, MapAction.RUN)
+    for tmap_state in to_run:
+        tmap_state.initial_sync = initial_sync
+        tmap_state.master = master
+        tmap_state.progress_done = tmap_state.progress_total = 0
+    session.flush()
+    return to_run
+
+
+def pause_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
+    require_operator(actor, link, "Pausing table maps")
+    _move(_named(link, names), MapAction.PAUSE)
+
+
+def resume_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
+    require_operator(actor, link, "Resuming table maps")
+    _move(_named(link, names), MapAction.RESUME)
+
+
+def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
+    require_operator(actor, link, "Stopping table maps")
+    _move(_named(link, names), MapAction.STOP)
+
+
+def engine_transition(session: Session, map_id: int, expected: MapState, action: MapAction) -> bool:
+    """The worker's own moves (initialized, caught up), only if nobody moved the map meanwhile."""
+    target = next_state(str(map_id), expected, action)
+    result = session.execute(
+        update(TableMapState)
+        .where(TableMapState.id == map_id, TableMapState.state == expected.value)
+        .values(state=target.value, updated_at=datetime.now(UTC))
+    )
+    return bool(getattr(result, "rowcount", 0))
