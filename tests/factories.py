@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import User
+from dualwrite.control.models import DualWriteLink, User
 from dualwrite.identity import directory
+from dualwrite.lifecycle import environments, projects
+from dualwrite.lifecycle.environments import EnvironmentSpec
+from dualwrite.link import links
+from dualwrite.platform import environments as platform
+from dualwrite.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -40,3 +45,26 @@ def add_user(
         roles=roles,
         licenses=licenses,
     )
+
+
+def linked_world(session: Session, settings: Settings, fo_url: str, dv_url: str) -> DualWriteLink:
+    """contoso: a project, an F&O environment (USMF, DEMF) linked to a Dataverse for USMF, with
+    the default solutions applied. Data stores at the given URLs."""
+    admin = bootstrap(session)
+    project = projects.create_project(session, admin, "Rollout")
+    spec = EnvironmentSpec(
+        name="contoso-test", data_store_url=fo_url, legal_entities=["USMF", "DEMF"]
+    )
+    env = environments.deploy_environment(session, settings, admin, project, spec)
+    target = platform.create_environment(
+        session,
+        admin,
+        name="Sales",
+        region="West US",
+        dataverse=True,
+        dataverse_url=dv_url,
+        default_url="",
+    )
+    link = links.create_link(session, admin, env, target, ["USMF"])
+    links.apply_default_solutions(session, admin, link)
+    return link

@@ -1,4 +1,4 @@
-"""The demo world: a tenant, an admin, an LCS project, an F&O sandbox with data, and a Dataverse."""
+"""The demo world: tenant, admin, LCS project, F&O sandbox with data, Dataverse, dual-write link."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dualwrite.control.models import FoEnvironment, PlatformEnvironment
 from dualwrite.control.store import ControlStore
 from dualwrite.identity import directory
 from dualwrite.lifecycle import environments as fo_environments
 from dualwrite.lifecycle.projects import create_project
+from dualwrite.link import links, tablemaps
 from dualwrite.platform import environments as platform
 from dualwrite.settings import Settings
 from dualwrite.stores.generator import seed_dataverse, seed_fo
@@ -23,6 +25,12 @@ PROJECT = "Contoso ERP rollout"
 FO_ENVIRONMENT = "contoso-sandbox"
 PLATFORM_ENVIRONMENT = "Contoso Field Service"
 LEGAL_ENTITIES = ("USMF", "DEMF", "GBSI")
+# Run with initial sync from F&O when the demo starts; the worker in `dualwrite serve` does it.
+DEMO_MAPS = (
+    "Customers V3 (accounts)",
+    "Vendors V2 (msdyn_vendors)",
+    "Released products (products)",
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ def build_demo_world(
             )
             fo_url = fo_env.data_store_url
             dataverse_url = dataverse.dataverse_url
+            fo_env_id, dataverse_id = fo_env.id, dataverse.id
         seed_fo(
             fo_url,
             legal_entities=LEGAL_ENTITIES,
@@ -99,6 +108,14 @@ def build_demo_world(
         seed_dataverse(
             dataverse_url, legal_entities=LEGAL_ENTITIES, accounts=accounts, progress=progress
         )
+        with store.session() as session:
+            admin = directory.get_user(session, ADMIN_UPN)
+            deployed = session.get(FoEnvironment, fo_env_id)
+            target = session.get(PlatformEnvironment, dataverse_id)
+            assert deployed is not None and target is not None  # noqa: S101 - created above
+            link = links.create_link(session, admin, deployed, target, LEGAL_ENTITIES)
+            links.apply_default_solutions(session, admin, link)
+            tablemaps.run_maps(session, admin, link, DEMO_MAPS, initial_sync=True, master="fo")
     finally:
         store.dispose()
     return DemoWorld(

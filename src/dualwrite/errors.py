@@ -244,6 +244,13 @@ class _Catalogue:
         "No table map named '{name}' is published on this link.",
         "Apply the dual-write application orchestration solution, or check the map's name.",
     )
+    WORKER_TIMEOUT = CatalogueEntry(
+        "DW5006",
+        UnavailableError,
+        "The table maps did not reach Running within {seconds} seconds.",
+        "Check that the sync worker runs (`dualwrite serve` or `dualwrite worker`) and look at "
+        "`dualwrite maps list` for errors.",
+    )
     MAP_INVALID = CatalogueEntry(
         "DW5003",
         ValidationError,

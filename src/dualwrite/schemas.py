@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualwrite.control.models import (
+    DualWriteLink,
     FoEnvironment,
     PlatformEnvironment,
     Project,
@@ -235,3 +236,69 @@ class HealthRead(BaseModel):
     version: str
     control_store: str
     schema_revision: str | None
+
+
+class LinkCreate(BaseModel):
+    dataverse_environment: str = Field(description="Power Platform environment name or ID.")
+    legal_entities: list[str] = Field(examples=[["USMF"]])
+
+
+class LinkRead(BaseModel):
+    fo_environment: str
+    dataverse_environment: str
+    dataverse_environment_id: str
+    legal_entities: list[str]
+    solutions: list[str]
+    dual_write_page: str
+
+    @classmethod
+    def of(cls, link: DualWriteLink) -> LinkRead:
+        env = link.fo_environment
+        return cls(
+            fo_environment=env.name,
+            dataverse_environment=link.platform_environment.name,
+            dataverse_environment_id=link.platform_environment.id,
+            legal_entities=link.legal_entity_ids,
+            solutions=[f"{s.name} {s.version}" for s in link.solutions],
+            dual_write_page=f"/environments/{env.name}/dualwrite",
+        )
+
+
+class TableMapRead(BaseModel):
+    name: str
+    solution: str
+    fo_entity: str
+    dataverse_table: str
+    state: str
+    directions: list[str]
+    depends_on: list[str]
+    initial_sync: bool
+    master: str
+    progress_done: int
+    progress_total: int
+    queued: dict[str, int]
+    last_error: str | None
+
+
+class MapAction(BaseModel):
+    action: str = Field(examples=["run"], description="run, pause, resume or stop")
+    maps: list[str]
+    initial_sync: bool = False
+    master: str = "fo"
+
+
+class SyncErrorRead(_Read):
+    id: int
+    map_name: str
+    direction: str
+    source_table: str
+    source_key: dict[str, object]
+    reason: str
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RetryResult(BaseModel):
+    fixed: int
+    still_failing: int

@@ -12,13 +12,10 @@ from dualwrite.control.models import DualWriteLink
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.worker import Worker
 from dualwrite.errors import DualWriteError
-from dualwrite.lifecycle import environments, projects
-from dualwrite.lifecycle.environments import EnvironmentSpec
 from dualwrite.link import links, tablemaps
-from dualwrite.platform import environments as platform
 from dualwrite.settings import Settings
 from dualwrite.stores.generator import seed_fo
-from factories import add_user, bootstrap
+from factories import add_user, linked_world
 
 ACCOUNTS = "Customers V3 (accounts)"
 
@@ -29,23 +26,7 @@ def world(
 ) -> tuple[ControlStore, str, str]:
     fo_url, dv_url = new_database(backend), new_database(backend)
     with store.session() as session:
-        admin = bootstrap(session)
-        project = projects.create_project(session, admin, "Rollout")
-        spec = EnvironmentSpec(
-            name="contoso-test", data_store_url=fo_url, legal_entities=["USMF", "DEMF"]
-        )
-        env = environments.deploy_environment(session, settings, admin, project, spec)
-        pp = platform.create_environment(
-            session,
-            admin,
-            name="Sales",
-            region="West US",
-            dataverse=True,
-            dataverse_url=dv_url,
-            default_url="",
-        )
-        link = links.create_link(session, admin, env, pp, ["USMF"])
-        links.apply_default_solutions(session, admin, link)
+        linked_world(session, settings, fo_url, dv_url)
     seed_fo(fo_url, legal_entities=["USMF", "DEMF"], customers=40)
     return store, fo_url, dv_url
 

@@ -7,7 +7,20 @@ from typing import Annotated
 
 import typer
 
-from dualwrite.cli import account, data, db, env, platform, project, serve, tenant, user
+from dualwrite.cli import (
+    account,
+    data,
+    db,
+    env,
+    errors_cmd,
+    link,
+    maps,
+    platform,
+    project,
+    serve,
+    tenant,
+    user,
+)
 from dualwrite.cli._context import Context
 from dualwrite.cli._errors import CatchingGroup
 from dualwrite.settings import Settings
@@ -47,6 +60,9 @@ app.add_typer(project.app, name="project")
 app.add_typer(env.app, name="env")
 app.add_typer(platform.app, name="platform")
 app.add_typer(data.app, name="data")
+app.add_typer(link.app, name="link")
+app.add_typer(maps.app, name="maps")
+app.add_typer(errors_cmd.app, name="errors")
 
 
 def main() -> None:

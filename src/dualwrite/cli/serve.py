@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
@@ -12,7 +13,9 @@ from dualwrite.api.app import create_app
 from dualwrite.cli._context import Context, current
 from dualwrite.cli._output import console
 from dualwrite.cli._progress import progress_bars
+from dualwrite.control.store import ControlStore
 from dualwrite.demo import build_demo_world, demo_settings
+from dualwrite.engine.worker import Worker
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.settings import Settings
@@ -21,18 +24,51 @@ HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 1
 PortOption = Annotated[int | None, typer.Option(help="Port (default 8000).")]
 
 
-def _run(settings: Settings, host: str | None, port: int | None) -> None:
+def _run(settings: Settings, host: str | None, port: int | None, worker: bool = True) -> None:
     host, port = host or settings.host, port or settings.port
     app = create_app(settings)
+    stop = threading.Event()
+    thread = None
+    if worker:
+        # The sync worker shares the process; `dualwrite worker` runs it on its own instead.
+        thread = threading.Thread(
+            target=Worker(ControlStore(settings.control_url)).run, args=(stop,), daemon=True
+        )
+        thread.start()
     console.print(f"Serving on [bold]http://{host}:{port}/[/] — press Ctrl+C to stop.", markup=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        if thread:
+            thread.join(timeout=10)
 
 
-def serve(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -> None:
-    """Serve the web UI and the REST API (OpenAPI docs at /docs)."""
+NoWorker = Annotated[bool, typer.Option("--no-worker", help="Do not start the sync worker.")]
+
+
+def serve(
+    ctx: typer.Context,
+    host: HostOption = None,
+    port: PortOption = None,
+    no_worker: NoWorker = False,
+) -> None:
+    """Serve the web UI and the REST API (OpenAPI docs at /docs) with the sync worker."""
     context = current(ctx)
     context.store().require_initialised()
-    _run(context.settings, host, port)
+    _run(context.settings, host, port, worker=not no_worker)
+
+
+def worker(ctx: typer.Context) -> None:
+    """Run the sync worker alone (the data integration service); Ctrl+C stops it."""
+    context = current(ctx)
+    store = context.store()
+    stop = threading.Event()
+    console.print(f"Sync worker running on {store.url} — press Ctrl+C to stop.")
+    try:
+        Worker(store).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def demo(
@@ -71,4 +107,5 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     app.command()(serve)
+    app.command()(worker)
     app.command()(demo)

@@ -58,6 +58,8 @@ def next_state(name: str, state: MapState, action: MapAction) -> MapState:
 
 def next_states(maps: Sequence[tuple[str, MapState]], action: MapAction) -> list[MapState]:
     """All-or-nothing for several maps: one invalid map refuses the whole action."""
+    if len(maps) == 1:  # one map: the single-map message, with the actions allowed now
+        return [next_state(maps[0][0], maps[0][1], action)]
     problems = []
     result = []
     for name, state in maps:

@@ -1,0 +1,121 @@
+"""Table maps of a link: `dualwrite maps list|show|run|pause|resume|stop`."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from dualwrite.cli._context import Context, current
+from dualwrite.cli._output import JsonOption, console, done, show
+from dualwrite.cli._progress import progress_bars
+from dualwrite.engine.states import MapState
+from dualwrite.errors import ERR
+from dualwrite.lifecycle import environments
+from dualwrite.link import links, overview, tablemaps
+from dualwrite.schemas import TableMapRead
+
+app = typer.Typer(
+    help="Table maps: status, run with initial sync, pause, resume, stop.", no_args_is_help=True
+)
+COLUMNS = ("name", "state", "directions", "progress_done", "progress_total", "queued", "last_error")
+Names = Annotated[
+    list[str], typer.Argument(help="Table map names, e.g. 'Customers V3 (accounts)'.")
+]
+
+
+def _maps(context: Context, env: str) -> list[TableMapRead]:
+    with context.work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        return overview.describe_maps(link)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
+    """List the link's table maps with state, initial sync progress and queued changes."""
+    rows = _maps(current(ctx), env)
+    if not rows and not as_json:
+        console.print(
+            "No table maps. Apply the orchestration solution: `dualwrite link apply-solution`."
+        )
+    show(rows, as_json, COLUMNS)
+
+
+@app.command("show")
+def show_(ctx: typer.Context, env: str, name: str, as_json: JsonOption = False) -> None:
+    """Show one table map."""
+    row = next((m for m in _maps(current(ctx), env) if m.name == name), None)
+    if row is None:
+        raise ERR.NO_MAPS.error(name=name)
+    show(row, as_json)
+
+
+def _act(ctx: typer.Context, env: str, names: list[str], verb: str) -> None:
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        operation = {
+            "pause": tablemaps.pause_maps,
+            "resume": tablemaps.resume_maps,
+            "stop": tablemaps.stop_maps,
+        }[verb]
+        operation(session, actor, link, names)
+    done(f"{verb.capitalize()}: {', '.join(names)}.")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    env: str,
+    names: Names,
+    initial_sync: Annotated[bool, typer.Option(help="Copy existing records first.")] = False,
+    master: Annotated[str, typer.Option(help="Initial sync source: fo or dataverse.")] = "fo",
+    wait: Annotated[bool, typer.Option(help="Show progress until the maps are Running.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 3600,
+) -> None:
+    """Run maps (and the not-running maps they look up, first); the worker does the work."""
+    context = current(ctx)
+    with context.work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        started = [
+            m.name
+            for m in tablemaps.run_maps(
+                session, actor, link, names, initial_sync=initial_sync, master=master
+            )
+        ]
+    done(f"Initializing: {', '.join(started)}.")
+    if wait:
+        _wait_running(context, env, started, timeout)
+
+
+def _wait_running(context: Context, env: str, names: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with progress_bars() as progress:
+        while True:
+            rows = {m.name: m for m in _maps(context, env) if m.name in names}
+            for row in rows.values():
+                total = row.progress_total or (1 if row.state == MapState.RUNNING else 0)
+                progress(row.name, row.progress_done or int(row.state == MapState.RUNNING), total)
+            if all(r.state == MapState.RUNNING for r in rows.values()):
+                return
+            if time.monotonic() > deadline:
+                raise ERR.WORKER_TIMEOUT.error(seconds=int(timeout))
+            time.sleep(0.5)
+
+
+@app.command()
+def pause(ctx: typer.Context, env: str, names: Names) -> None:
+    """Pause running maps: changes keep being captured and queue up."""
+    _act(ctx, env, names, "pause")
+
+
+@app.command()
+def resume(ctx: typer.Context, env: str, names: Names) -> None:
+    """Resume paused maps: the queue plays back, then they are Running again."""
+    _act(ctx, env, names, "resume")
+
+
+@app.command()
+def stop(ctx: typer.Context, env: str, names: Names) -> None:
+    """Stop maps (Not running)."""
+    _act(ctx, env, names, "stop")

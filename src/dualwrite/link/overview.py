@@ -1,0 +1,110 @@
+"""What a link's maps are doing: queued changes per direction, and the error log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from dualwrite.control.models import DualWriteLink
+from dualwrite.engine.apply import source_table
+from dualwrite.engine.capture.schema import changelog, ensure_capture_schema
+from dualwrite.engine.sync import Link, directions
+from dualwrite.engine.syncstate import ensure_sync_schema
+from dualwrite.errors import ERR
+from dualwrite.link.links import link_maps
+from dualwrite.schemas import SyncErrorRead, TableMapRead
+
+
+@contextmanager
+def engine_link(link: DualWriteLink) -> Iterator[Link]:
+    """The engine's view of a control-store link, with its own connections, closed afterwards."""
+    engine = Link(
+        link.fo_environment.data_store_url,
+        link.platform_environment.dataverse_url or "",
+        frozenset(link.legal_entity_ids),
+        link_maps(link),
+    )
+    try:
+        for store in (engine.fo, engine.dv):  # idempotent: the tables exist once a map has run
+            ensure_sync_schema(store)
+            ensure_capture_schema(store)
+        yield engine
+    finally:
+        engine.close()
+
+
+def _queued(engine: Link, name: str) -> dict[str, int]:
+    """Captured changes not applied yet, per direction (what a paused map is holding)."""
+    tmap = engine.by_name[name]
+    out: dict[str, int] = {}
+    for direction in directions(tmap):
+        position = engine.position(tmap, direction)
+        if position is None:
+            out[direction] = 0
+            continue
+        source = engine.source(direction)
+        with source.connect() as conn:
+            query = select(func.count()).where(
+                changelog.c.position > position,
+                changelog.c.table_name == source_table(tmap, direction).name,
+            )
+            out[direction] = int(conn.scalar(query) or 0)
+    return out
+
+
+def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
+    """Every published map with its state, progress and queue, in dependency order."""
+    states = {m.name: m for m in link.table_maps}
+    with engine_link(link) as engine:
+        out = []
+        for tmap in engine.maps:
+            state = states.get(tmap.name)
+            if state is None:
+                continue
+            queued = _queued(engine, tmap.name)
+            out.append(
+                TableMapRead(
+                    name=tmap.name,
+                    solution=state.solution,
+                    fo_entity=tmap.fo,
+                    dataverse_table=tmap.dv,
+                    state=state.state,
+                    directions=list(directions(tmap)),
+                    depends_on=list(tmap.depends_on),
+                    initial_sync=state.initial_sync,
+                    master=state.master,
+                    progress_done=state.progress_done,
+                    progress_total=state.progress_total,
+                    queued=queued,
+                    last_error=state.last_error,
+                )
+            )
+        return out
+
+
+def list_errors(link: DualWriteLink, map_name: str | None = None) -> list[SyncErrorRead]:
+    with engine_link(link) as engine:
+        maps = [engine.by_name[map_name]] if map_name else list(engine.maps)
+        if map_name and map_name not in engine.by_name:
+            raise ERR.NO_MAPS.error(name=map_name)
+        out: list[SyncErrorRead] = []
+        for tmap in maps:
+            for direction in directions(tmap):
+                rows = engine.open_errors(tmap, direction)
+                out += [SyncErrorRead.model_validate(row) for row in rows]
+        return out
+
+
+def retry_errors(link: DualWriteLink, map_name: str) -> tuple[int, int]:
+    """Retry every open error of a map in each direction: (fixed, still failing)."""
+    with engine_link(link) as engine:
+        tmap = engine.by_name.get(map_name)
+        if tmap is None:
+            raise ERR.NO_MAPS.error(name=map_name)
+        fixed = failing = 0
+        for direction in directions(tmap):
+            done, left = engine.retry_errors(tmap, direction)
+            fixed, failing = fixed + done, failing + left
+        return fixed, failing

@@ -1,0 +1,94 @@
+"""Dual-write from the CLI: link, apply solution, run with initial sync, errors, pause/resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from clirun import Run, as_json
+from dualwrite.control.store import ControlStore
+from dualwrite.databases import make_engine
+from dualwrite.engine.worker import Worker
+
+ACCOUNTS = "Customers V3 (accounts)"
+
+
+def _worker_ticks(home: Path, n: int = 6) -> None:
+    store = ControlStore(f"sqlite:///{home / 'control.db'}")
+    worker = Worker(store)
+    try:
+        for _ in range(n):
+            worker.tick()
+    finally:
+        worker.close()
+        store.dispose()
+
+
+def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
+    run = initialised
+    run("project", "create", "ERP")
+    run("env", "create", "contoso-test", "--project", "ERP", "--legal-entity", "USMF")
+    run("data", "seed", "contoso-test", "--customers", "30")
+    run("platform", "env", "create", "Sales")
+    assert "not linked" in run("maps", "list", "contoso-test", ok=False).stderr
+    link = as_json(
+        run(
+            "link",
+            "create",
+            "contoso-test",
+            "--dataverse",
+            "Sales",
+            "--legal-entity",
+            "USMF",
+            "--json",
+        )
+    )
+    assert link["legal_entities"] == ["USMF"]
+    assert "published" in run("link", "apply-solution", "contoso-test").stdout
+    maps = as_json(run("maps", "list", "contoso-test", "--json"))
+    assert len(maps) == 9 and {m["state"] for m in maps} == {"Not running"}
+
+    started = run("maps", "run", "contoso-test", ACCOUNTS, "--initial-sync")
+    assert "Legal entities (cdm_companies)" in started.stdout
+    _worker_ticks(home)
+    account = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
+    assert (account["state"], account["progress_done"]) == ("Running", 30)
+
+    bad = run("maps", "resume", "contoso-test", ACCOUNTS, ok=False)
+    assert (
+        "Error DW5001: Cannot resume table map 'Customers V3 (accounts)': it is Running."
+        in bad.stderr
+    )
+    run("maps", "pause", "contoso-test", ACCOUNTS)
+    fo = make_engine(f"sqlite:///{home / 'environments' / 'contoso-test' / 'fo.db'}")
+    with fo.begin() as conn:
+        conn.execute(text("UPDATE customersv3 SET addresscity = 'Queued'"))
+    _worker_ticks(home, 2)
+    paused = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
+    assert paused["state"] == "Paused"
+    assert paused["queued"]["fo_to_dv"] == 30
+    run("maps", "resume", "contoso-test", ACCOUNTS)
+    _worker_ticks(home, 3)
+    resumed = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
+    assert (resumed["state"], resumed["queued"]["fo_to_dv"]) == ("Running", 0)
+
+    dv = make_engine(f"sqlite:///{home / 'environments' / 'pp-sales' / 'dataverse.db'}")
+    with dv.begin() as conn:
+        conn.execute(
+            text("UPDATE account SET name = :n WHERE accountnumber = 'US-000001'"), {"n": "y" * 130}
+        )
+    _worker_ticks(home, 2)
+    errors = as_json(run("errors", "list", "contoso-test", "--json"))
+    assert [e["source_key"]["accountnumber"] for e in errors] == ["US-000001"]
+    assert "value too long" in errors[0]["reason"]
+    with dv.begin() as conn:
+        conn.execute(text("UPDATE account SET name = 'Short' WHERE accountnumber = 'US-000001'"))
+    assert (
+        "1 fixed, 0 still failing"
+        in run("errors", "retry", "contoso-test", "--map", ACCOUNTS).stdout
+    )
+    assert as_json(run("errors", "list", "contoso-test", "--json")) == []
+    run("maps", "stop", "contoso-test", ACCOUNTS)
+    fo.dispose()
+    dv.dispose()
