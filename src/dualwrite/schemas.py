@@ -150,7 +150,7 @@ class PlatformEnvironmentRead(BaseModel):
 
 class PlatformEnvironmentCreate(BaseModel):
     name: str
-    region: str = Field(examples=["West US"])
+    region: str = Field(default="West US", examples=["West US"])
     dataverse: bool = True
     dataverse_url: str | None = Field(
         default=None, description="Existing database for the Dataverse; default: a SQLite file."

@@ -6,7 +6,16 @@ from fastapi import APIRouter, FastAPI
 
 from dualwrite import __version__
 from dualwrite.api import errors
-from dualwrite.api.routes import auth, environments, health, platform, projects, tenants, users
+from dualwrite.api.routes import (
+    auth,
+    dualwrite,
+    environments,
+    health,
+    platform,
+    projects,
+    tenants,
+    users,
+)
 from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
 
@@ -15,7 +24,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, tenants, users, projects, environments, platform):
+    for module in (health, auth, tenants, users, projects, environments, platform, dualwrite):
         router.include_router(module.router)
     return router
 

@@ -1,0 +1,101 @@
+"""Dual-write on an F&O environment: the link, applying solutions, table maps, errors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
+
+from dualwrite.api.deps import WorkDep
+from dualwrite.control.models import DualWriteLink, User
+from dualwrite.errors import ERR
+from dualwrite.lifecycle import environments
+from dualwrite.link import links, overview, tablemaps
+from dualwrite.platform import environments as platform
+from dualwrite.schemas import (
+    LinkCreate,
+    LinkRead,
+    MapAction,
+    RetryResult,
+    SyncErrorRead,
+    TableMapRead,
+)
+
+router = APIRouter(prefix="/environments/{env}", tags=["dual-write"])
+
+
+def _link(session: Session, actor: User, env: str) -> DualWriteLink:
+    return links.get_link(session, environments.get_environment(session, actor, env))
+
+
+@router.post("/link", response_model=LinkRead, status_code=status.HTTP_201_CREATED)
+def create_link(env: str, body: LinkCreate, work: WorkDep) -> LinkRead:
+    with work as (session, actor):
+        fo_env = environments.get_environment(session, actor, env)
+        target = platform.get_environment(session, actor, body.dataverse_environment)
+        return LinkRead.of(links.create_link(session, actor, fo_env, target, body.legal_entities))
+
+
+@router.get("/link", response_model=LinkRead)
+def show_link(env: str, work: WorkDep) -> LinkRead:
+    with work as (session, actor):
+        return LinkRead.of(_link(session, actor, env))
+
+
+@router.post("/link/solutions", response_model=list[TableMapRead])
+def apply_default_solutions(env: str, work: WorkDep) -> list[TableMapRead]:
+    """Apply Solution: publish the default dual-write table maps."""
+    with work as (session, actor):
+        link = _link(session, actor, env)
+        links.apply_default_solutions(session, actor, link)
+        return overview.describe_maps(link)
+
+
+@router.get("/maps", response_model=list[TableMapRead])
+def list_maps(env: str, work: WorkDep) -> list[TableMapRead]:
+    with work as (session, actor):
+        return overview.describe_maps(_link(session, actor, env))
+
+
+@router.get("/maps/{name}", response_model=TableMapRead)
+def show_map(env: str, name: str, work: WorkDep) -> TableMapRead:
+    with work as (session, actor):
+        found = [m for m in overview.describe_maps(_link(session, actor, env)) if m.name == name]
+    if not found:
+        raise ERR.NO_MAPS.error(name=name)
+    return found[0]
+
+
+@router.post("/maps/actions", response_model=list[TableMapRead])
+def act_on_maps(env: str, body: MapAction, work: WorkDep) -> list[TableMapRead]:
+    """Run (optionally with initial sync), pause, resume or stop several maps at once."""
+    with work as (session, actor):
+        link = _link(session, actor, env)
+        if body.action == "run":
+            tablemaps.run_maps(
+                session, actor, link, body.maps, initial_sync=body.initial_sync, master=body.master
+            )
+        elif body.action in ("pause", "resume", "stop"):
+            operation = {
+                "pause": tablemaps.pause_maps,
+                "resume": tablemaps.resume_maps,
+                "stop": tablemaps.stop_maps,
+            }[body.action]
+            operation(session, actor, link, body.maps)
+        else:
+            raise ERR.INVALID_INPUT.error(
+                field="action", problem=f"'{body.action}' is not run, pause, resume or stop"
+            )
+        return overview.describe_maps(link)
+
+
+@router.get("/errors", response_model=list[SyncErrorRead])
+def list_errors(env: str, work: WorkDep, map: str | None = None) -> list[SyncErrorRead]:
+    with work as (session, actor):
+        return overview.list_errors(_link(session, actor, env), map)
+
+
+@router.post("/errors/retry", response_model=RetryResult)
+def retry_errors(env: str, map: str, work: WorkDep) -> RetryResult:
+    with work as (session, actor):
+        fixed, failing = overview.retry_errors(_link(session, actor, env), map)
+    return RetryResult(fixed=fixed, still_failing=failing)
