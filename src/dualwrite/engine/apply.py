@@ -196,6 +196,10 @@ class Applier:
         row = conn.execute(query).mappings().first()
         return dict(row) if row else None
 
+    def current_target(self, conn: Connection, key: Row) -> Row | None:
+        """The target record for an integration key, as it is now."""
+        return self._find(conn, key)
+
     def upsert(self, conn: Connection, values: Row, old_key: Row | None = None) -> None:
         table = target_table(self.tmap, self.direction)
         key_columns = self.tmap.dv_key if self.direction == "fo_to_dv" else self.tmap.fo_key

@@ -11,13 +11,14 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_, update
 
 from dualwrite.databases import make_engine, translate_errors
-from dualwrite.engine.apply import Applier, Direction, Resolver, source_table
+from dualwrite.engine.apply import Applier, Direction, RecordError, Resolver, source_table
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
-from dualwrite.engine.capture.reader import decode_row, normalize_row
+from dualwrite.engine.capture.reader import Change, decode_row, normalize_moment, normalize_row
 from dualwrite.engine.capture.schema import changelog
 from dualwrite.engine.syncstate import (
     ensure_sync_schema,
     get_position,
+    record_conflict,
     record_error,
     resolve_errors,
     set_position,
@@ -136,25 +137,93 @@ class Link:
         changes, upto = reader.read(position)
         if upto == position:
             return BatchResult(0, 0, 0, position)
-        applied = skipped = failed = 0
+        pending = self._pending_reverse(tmap, direction)
+        applied = failed = 0
         with self._applier(tmap, direction) as (conn, applier):
             has_open_errors = _open_errors(conn, tmap.name, direction)
             for change in changes:
-                reason = applier.apply_safely(
-                    conn, change.op, change.key, change.row, change.old_key
-                )
+                op, row = change.op, change.row
+                if op == "D":  # deleted, then created again since: carry the record as it is now
+                    again = self._recreated(tmap, direction, change.key)
+                    if again is not None:
+                        op, row = "U", again
+                if pending and self._loses_conflict(conn, applier, change, row, pending):
+                    continue
+                reason = applier.apply_safely(conn, op, change.key, row, change.old_key)
                 if reason is None:
                     applied += 1
                     if has_open_errors:
                         resolve_errors(conn, tmap.name, direction, change.key)
                 else:
                     failed += 1
-                    record_error(
-                        conn, tmap.name, direction, change.table, change.key, change.row, reason
-                    )
+                    record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
             set_position(conn, tmap.name, direction, upto)
         skipped = len(changes) - applied - failed
         return BatchResult(applied, skipped, failed, upto)
+
+    def _recreated(
+        self, tmap: TableMap, direction: Direction, key: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The source record with the deleted record's integration key, if one exists again
+        (e.g. the engine recreated it after the other side won a conflict)."""
+        columns = tmap.fo_key if direction == "fo_to_dv" else tmap.dv_key
+        if any(key.get(c) is None for c in columns):
+            return None
+        return self._source_row(
+            direction, source_table(tmap, direction), {c: key[c] for c in columns}
+        )
+
+    def _pending_reverse(self, tmap: TableMap, direction: Direction) -> dict[tuple[Any, ...], Any]:
+        """Changes the other side captured for this map and has not sent yet: key -> time."""
+        reverse: Direction = "dv_to_fo" if direction == "fo_to_dv" else "fo_to_dv"
+        if reverse not in directions(tmap):
+            return {}
+        position = self.position(tmap, reverse)
+        if position is None:
+            return {}
+        table = source_table(tmap, reverse)
+        key_columns = tmap.dv_key if direction == "fo_to_dv" else tmap.fo_key
+        engine = self.source(reverse)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(changelog.c.new_data, changelog.c.old_data, changelog.c.captured_at)
+                .where(changelog.c.position > position, changelog.c.table_name == table.name)
+                .order_by(changelog.c.position)
+            ).all()
+        pending: dict[tuple[Any, ...], Any] = {}
+        for new_data, old_data, captured_at in rows:
+            image = decode_row(table, new_data or old_data) or {}
+            pending[tuple(image.get(c) for c in key_columns)] = normalize_moment(captured_at)
+        return pending
+
+    def _loses_conflict(
+        self,
+        conn: Connection,
+        applier: Applier,
+        change: Change,
+        row: dict[str, Any] | None,
+        pending: dict[tuple[Any, ...], Any],
+    ) -> bool:
+        """Both sides changed the record since the last sync: the newer change wins, a tie goes
+        to the map's master. The decision and both versions are logged."""
+        tmap = applier.tmap
+        try:
+            target_key = applier.target_key(change.key)
+        except RecordError:
+            return False  # cannot even name the record on the other side: no conflict to decide
+        key_columns = tmap.dv_key if applier.direction == "fo_to_dv" else tmap.fo_key
+        theirs = pending.get(tuple(target_key.get(c) for c in key_columns))
+        if theirs is None:
+            return False
+        mine = change.captured_at
+        side = applier.source_side
+        wins = mine > theirs or (mine == theirs and tmap.master == side)
+        winner = side if wins else ("dataverse" if side == "fo" else "fo")
+        rule = "master on a tie" if mine == theirs else "newest change"
+        other = applier.current_target(conn, target_key)
+        fo_version, dv_version = (row, other) if side == "fo" else (other, row)
+        record_conflict(conn, tmap.name, change.key, winner, rule, fo_version, dv_version)
+        return not wins
 
     def sync_until_idle(self, tmap: TableMap, max_batches: int = 10_000) -> int:
         """Catch a map up in every direction; returns how many changes were applied."""

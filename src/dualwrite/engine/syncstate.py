@@ -63,6 +63,20 @@ sync_errors = Table(
 )
 
 
+sync_conflicts = Table(
+    "dw_sync_conflicts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("map_name", String(200), nullable=False, index=True),
+    Column("record_key", Text, nullable=False),  # JSON of the record's key on this side
+    Column("winner", String(10), nullable=False),  # fo or dataverse
+    Column("rule", String(40), nullable=False),  # newest change, master on a tie
+    Column("fo_version", LongText),  # JSON: the F&O record when the conflict was decided
+    Column("dataverse_version", LongText),  # JSON: the Dataverse record then
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
 def ensure_sync_schema(engine: Engine) -> None:
     with translate_errors(engine.url):
         metadata.create_all(engine)
@@ -162,4 +176,26 @@ def resolve_errors(conn: Connection, map_name: str, direction: str, key: dict[st
             sync_errors.c.status == "open",
         )
         .values(status="resolved", updated_at=datetime.now(UTC))
+    )
+
+
+def record_conflict(
+    conn: Connection,
+    map_name: str,
+    key: dict[str, Any],
+    winner: str,
+    rule: str,
+    fo_version: dict[str, Any] | None,
+    dataverse_version: dict[str, Any] | None,
+) -> None:
+    conn.execute(
+        sync_conflicts.insert().values(
+            map_name=map_name,
+            record_key=to_json(key) or "{}",
+            winner=winner,
+            rule=rule,
+            fo_version=to_json(fo_version),
+            dataverse_version=to_json(dataverse_version),
+            created_at=datetime.now(UTC),
+        )
     )

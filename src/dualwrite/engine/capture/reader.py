@@ -76,6 +76,11 @@ def _value(column_type: Any, value: Any) -> Any:
     return value
 
 
+def normalize_moment(value: Any) -> datetime:
+    """A capture time from any backend as an aware UTC datetime."""
+    return _value(changelog.c.captured_at.type, value)  # type: ignore[no-any-return]
+
+
 def decode_row(table: Table, image: str | None) -> Row | None:
     """A JSON image from any dialect's trigger → the same typed Python values."""
     if image is None:
@@ -166,7 +171,7 @@ class ChangeReader:
         for r, table, key, old_key in decoded:
             pk = tuple(key[c.name] for c in table.primary_key.columns)
             row = None if r.op == "D" else current[table.name].get(pk)
-            captured = _value(changelog.c.captured_at.type, r.captured_at)
+            captured = normalize_moment(r.captured_at)
             changes.append(Change(r.position, r.table_name, r.op, key, old_key, row, captured))
         return changes
 

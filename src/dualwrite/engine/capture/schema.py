@@ -22,6 +22,7 @@ metadata = MetaData()
 # SQLite only auto-increments INTEGER PRIMARY KEY; MariaDB TEXT tops out at 64 KiB.
 Position = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
 Image = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+Moment = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 changelog = Table(
     "dw_changelog",
@@ -35,7 +36,7 @@ changelog = Table(
     Column("txid", BigInteger),  # PostgreSQL: the writing transaction
     Column(
         "captured_at",
-        DateTime(timezone=True),
+        Moment,
         nullable=False,
         server_default=func.current_timestamp(),
     ),

@@ -15,6 +15,8 @@ from dualwrite.engine.capture.schema import ensure_capture_schema
 from dualwrite.errors import ERR
 
 PREFIX = "dw_capture"
+# Conflicts compare capture times across the two sides: keep milliseconds, not whole seconds.
+SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 OPS = (("I", "INSERT"), ("U", "UPDATE"), ("D", "DELETE"))
 
 
@@ -64,8 +66,8 @@ def _sqlite(conn: Connection, table: Table) -> None:
             text(
                 f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
                 "WHEN NOT EXISTS (SELECT 1 FROM dw_apply_marker) BEGIN "
-                "INSERT INTO dw_changelog (table_name, op, old_data, new_data) "
-                f"VALUES ('{table.name}', '{op}', {old}, {new}); END"
+                "INSERT INTO dw_changelog (table_name, op, old_data, new_data, captured_at) "
+                f"VALUES ('{table.name}', '{op}', {old}, {new}, {SQLITE_NOW}); END"
             )
         )
 
@@ -79,8 +81,8 @@ def _mariadb(conn: Connection, table: Table) -> None:
                 f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
                 f"FOR EACH ROW BEGIN IF {MARIADB_VARIABLE} IS NULL "
                 f"OR {MARIADB_VARIABLE} <> 'engine' THEN "
-                "INSERT INTO dw_changelog (table_name, op, old_data, new_data) "
-                f"VALUES ('{table.name}', '{op}', {old}, {new}); END IF; END"
+                "INSERT INTO dw_changelog (table_name, op, old_data, new_data, captured_at) "
+                f"VALUES ('{table.name}', '{op}', {old}, {new}, NOW(6)); END IF; END"
             )
         )
 
