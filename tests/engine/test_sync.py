@@ -276,3 +276,40 @@ def test_replaying_a_batch_is_harmless(link: Link) -> None:
     assert link.open_errors(accounts, "fo_to_dv") == []
     with link.fo.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(fo.customersv3)) == 60
+
+
+def test_initial_sync_logs_bad_records_and_copies_the_rest(link: Link) -> None:
+    accounts = MAPS["Customers V3 (accounts)"]
+    with link.fo.begin() as conn:
+        conn.execute(
+            insert(fo.customergroups),
+            {"dataareaid": "USMF", "customergroupid": "ZZ", "description": "Only in F&O"},
+        )
+        base = {"dataareaid": "USMF", "salescurrencycode": "USD", "customergroupid": "10"}
+        conn.execute(
+            insert(fo.customersv3),
+            [
+                {
+                    **base,
+                    "customeraccount": "X-NONAME",
+                    "organizationname": None,
+                },  # Dataverse needs a name
+                {
+                    **base,
+                    "customeraccount": "X-NOGROUP",
+                    "organizationname": "No group",
+                    "customergroupid": "ZZ",
+                },
+                {**base, "customeraccount": "X-FINE", "organizationname": "Fine"},
+            ],
+        )
+    with link.dv.begin() as conn:
+        conn.execute(text("DELETE FROM account"))
+    link.initial_sync(accounts, "fo")
+    reasons = {
+        e["source_key"]["recid"]: e["reason"] for e in link.open_errors(accounts, "fo_to_dv")
+    }
+    assert len(reasons) == 2
+    assert any(r.startswith("missing lookup") for r in reasons.values())
+    assert _scalar(link, "dv", "SELECT count(*) FROM account") == 31
+    assert _scalar(link, "dv", "SELECT count(*) FROM account WHERE accountnumber = 'X-FINE'") == 1

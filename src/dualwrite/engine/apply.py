@@ -208,12 +208,7 @@ class Applier:
         now = datetime.now(UTC)
         stamp = "modifiedon" if self.direction == "fo_to_dv" else "modifieddatetime"
         if existing is None:
-            row = dict(values)
-            row[stamp] = now
-            if self.direction == "fo_to_dv":
-                row[f"{table.name}id"] = str(uuid.uuid4())
-                row["createdon"] = now
-            conn.execute(insert(table).values(row))
+            conn.execute(insert(table).values(self._new_row(table, values)))
             return
         changed = {k: v for k, v in values.items() if existing.get(k) != v}
         if not changed:
@@ -243,6 +238,68 @@ class Applier:
         previous = self.target_key(old_key) if old_key and old_key != key else None
         self.upsert(conn, values, previous)
         return True
+
+    def apply_many(self, conn: Connection, rows: list[Row]) -> list[tuple[Row, str]]:
+        """Initial sync of a batch: transform all, find existing targets in one query, insert the
+        new ones with one multi-row statement, update the rest. A failing statement falls back to
+        record-by-record, so one bad record never sinks its batch. Returns (row, reason) failures.
+        """
+        failures: list[tuple[Row, str]] = []
+        prepared: list[tuple[Row, Row]] = []
+        for row in rows:
+            if not matches_filters(self.tmap, self.source_side, row) or not self.in_scope(row):
+                continue
+            try:
+                prepared.append((row, self.target_values(row)))
+            except RecordError as exc:
+                failures.append((row, str(exc)))
+        table = target_table(self.tmap, self.direction)
+        key_columns = self.tmap.dv_key if self.direction == "fo_to_dv" else self.tmap.fo_key
+        existing = self._existing_keys(conn, table, key_columns, [v for _, v in prepared])
+        fresh = [(r, v) for r, v in prepared if tuple(v[c] for c in key_columns) not in existing]
+        known = [(r, v) for r, v in prepared if tuple(v[c] for c in key_columns) in existing]
+        if fresh:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table), [self._new_row(table, v) for _, v in fresh])
+            except DBAPIError:
+                known = fresh + known  # record by record finds the culprit(s)
+        for row, _values in known:
+            reason = self.apply_safely(conn, "I", row, row, None)
+            if reason is not None:
+                failures.append((row, reason))
+        return failures
+
+    @staticmethod
+    def _existing_keys(
+        conn: Connection, table: Table, columns: tuple[str, ...], values: list[Row]
+    ) -> set[tuple[Any, ...]]:
+        wanted = {tuple(v[c] for c in columns) for v in values}
+        if not wanted:
+            return set()
+        cols = [table.c[c] for c in columns]
+        found: set[tuple[Any, ...]] = set()
+        keys = list(wanted)
+        for start in range(0, len(keys), 1000):
+            part = keys[start : start + 1000]
+            # One IN list per column (indexes serve these; row-value IN lists often scan), then
+            # keep only the exact tuples.
+            where = and_(*(col.in_({k[i] for k in part}) for i, col in enumerate(cols)))
+            chunk = set(part)
+            found.update(
+                t for r in conn.execute(select(*cols).where(where)) if (t := tuple(r)) in chunk
+            )
+        return found
+
+    def _new_row(self, table: Table, values: Row) -> Row:
+        row = dict(values)
+        now = datetime.now(UTC)
+        if self.direction == "fo_to_dv":
+            row[f"{table.name}id"] = str(uuid.uuid4())
+            row["createdon"] = row["modifiedon"] = now
+        else:
+            row["modifieddatetime"] = now
+        return row
 
     def apply_safely(
         self, conn: Connection, op: str, key: Row, row: Row | None, old_key: Row | None

@@ -265,12 +265,10 @@ class Link:
             if not rows:
                 break
             with self._applier(tmap, direction) as (conn, applier):
-                for row in rows:
+                for row, reason in applier.apply_many(conn, rows):
+                    failed += 1
                     key = {c.name: row[c.name] for c in pk}
-                    reason = applier.apply_safely(conn, "I", row, row, None)
-                    if reason is not None:
-                        failed += 1
-                        record_error(conn, tmap.name, direction, source.name, key, row, reason)
+                    record_error(conn, tmap.name, direction, source.name, key, row, reason)
             after = tuple(rows[-1][c.name] for c in pk)
             done += len(rows)
             if progress:
