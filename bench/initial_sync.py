@@ -22,19 +22,13 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-CHAIN = [
-    "Legal entities (cdm_companies)",
-    "Currencies (transactioncurrencies)",
-    "Payment terms (msdyn_paymentterms)",
-    "Customer groups (msdyn_customergroups)",
-]
 
 
 def child(backend: str, rows: int, folder: str) -> None:
     from dualwrite.databases import make_engine
     from dualwrite.engine.sync import Link
     from dualwrite.maps.defaults import default_solutions
-    from dualwrite.maps.validate import validate
+    from dualwrite.maps.validate import validate, with_dependencies
     from dualwrite.stores import dataverse, fo
     from dualwrite.stores.datastore import Side, prepare_data_store
     from dualwrite.stores.generator import seed_fo
@@ -46,8 +40,8 @@ def child(backend: str, rows: int, folder: str) -> None:
     seed_fo(fo_url, legal_entities=["USMF"], customers=rows, batch_size=10_000)
     maps = {m.name: m for m in validate(default_solutions(), fo.metadata, dataverse.metadata)}
     link = Link(fo_url, dv_url, frozenset({"USMF"}), list(maps.values()), batch_size=5000)
-    for name in CHAIN:
-        link.initial_sync(maps[name], "fo")
+    for tmap in with_dependencies(list(maps.values()), ["Customers V3 (accounts)"])[:-1]:
+        link.initial_sync(tmap, "fo")
 
     # Baseline: the same number of account rows, built in memory per batch, bulk inserted.
     raw = make_engine(raw_url)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 
 from dualwrite.engine.sync import Link
 from dualwrite.maps.defaults import default_solutions
-from dualwrite.maps.validate import validate
+from dualwrite.maps.validate import validate, with_dependencies
 from dualwrite.stores import dataverse as dv
 from dualwrite.stores import fo
 from dualwrite.stores.datastore import Side, prepare_data_store
@@ -22,13 +22,8 @@ from dualwrite.stores.generator import seed_fo
 
 MAPS = {m.name: m for m in validate(default_solutions(), fo.metadata, dv.metadata)}
 ACCOUNTS = MAPS["Customers V3 (accounts)"]
-CHAIN = [
-    "Legal entities (cdm_companies)",
-    "Currencies (transactioncurrencies)",
-    "Payment terms (msdyn_paymentterms)",
-    "Customer groups (msdyn_customergroups)",
-    "Customers V3 (accounts)",
-]
+# Customers with every map they look up, in dependency order.
+CHAIN = [m.name for m in with_dependencies(list(MAPS.values()), ["Customers V3 (accounts)"])]
 
 
 @pytest.fixture

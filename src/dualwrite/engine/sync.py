@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_, update
+from sqlalchemy.exc import DBAPIError
 
 from dualwrite.databases import make_engine, translate_errors
 from dualwrite.engine.apply import Applier, Direction, RecordError, Resolver, source_table
@@ -43,6 +45,8 @@ class BatchResult:
     skipped: int
     failed: int
     position: int
+    # Per change: milliseconds from capture in the source to commit in the target (lag).
+    latencies_ms: tuple[float, ...] = ()
 
 
 @dataclass
@@ -138,10 +142,12 @@ class Link:
         if upto == position:
             return BatchResult(0, 0, 0, position)
         pending = self._pending_reverse(tmap, direction)
+        work = _latest_per_record(changes)
         applied = failed = 0
         with self._applier(tmap, direction) as (conn, applier):
             has_open_errors = _open_errors(conn, tmap.name, direction)
-            for change in changes:
+            steps = []
+            for change in work:
                 op, row = change.op, change.row
                 if op == "D":  # deleted, then created again since: carry the record as it is now
                     again = self._recreated(tmap, direction, change.key)
@@ -149,17 +155,34 @@ class Link:
                         op, row = "U", again
                 if pending and self._loses_conflict(conn, applier, change, row, pending):
                     continue
-                reason = applier.apply_safely(conn, op, change.key, row, change.old_key)
-                if reason is None:
-                    applied += 1
-                    if has_open_errors:
+                steps.append((change, op, row))
+            try:  # the common case in one go; any failure replays record by record below
+                with conn.begin_nested():
+                    for change, op, row in steps:
+                        applier.apply(conn, op, change.key, row, change.old_key)
+                applied = len(steps)
+                failures: list[tuple[Change, dict[str, Any] | None, str]] = []
+            except (RecordError, DBAPIError):
+                failures = []
+                for change, op, row in steps:
+                    reason = applier.apply_safely(conn, op, change.key, row, change.old_key)
+                    if reason is None:
+                        applied += 1
+                    else:
+                        failures.append((change, row, reason))
+            if has_open_errors:
+                failed_keys = {id(c) for c, _, _ in failures}
+                for change, _op, _row in steps:
+                    if id(change) not in failed_keys:
                         resolve_errors(conn, tmap.name, direction, change.key)
-                else:
-                    failed += 1
-                    record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
+            for change, row, reason in failures:
+                failed += 1
+                record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
             set_position(conn, tmap.name, direction, upto)
+        committed = datetime.now(UTC)
+        lags = tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
         skipped = len(changes) - applied - failed
-        return BatchResult(applied, skipped, failed, upto)
+        return BatchResult(applied, skipped, failed, upto, lags)
 
     def _recreated(
         self, tmap: TableMap, direction: Direction, key: dict[str, Any]
@@ -347,6 +370,25 @@ class Link:
                 .order_by(sync_errors.c.id)
             ).mappings()
             return [{**dict(r), "source_key": json.loads(r["source_key"])} for r in rows]
+
+
+def _latest_per_record(changes: Sequence[Change]) -> list[Change]:
+    """One change per record: each carries the record as it is now, so the last one says it all.
+    A key change seen earlier in the batch is kept, so the target record can still be found."""
+    latest: dict[tuple[Any, ...], Change] = {}
+    first_old_key: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+    for change in changes:
+        record = tuple(sorted(change.key.items(), key=lambda item: item[0]))
+        first_old_key.setdefault(record, change.old_key)
+        latest.pop(record, None)  # re-insert: dict order follows the last change's position
+        latest[record] = change
+    out = []
+    for record, change in latest.items():
+        old_key = first_old_key[record]
+        if old_key is not None and change.old_key != old_key:
+            change = replace(change, old_key=old_key)
+        out.append(change)
+    return out
 
 
 def _open_errors(conn: Connection, map_name: str, direction: str) -> bool:

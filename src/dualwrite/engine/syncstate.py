@@ -27,13 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import mysql, sqlite
 
 from dualwrite.databases import translate_errors
+from dualwrite.stores.types import AutoId, LongText
 
 metadata = MetaData()
-Id = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
-LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 sync_state = Table(
     "dw_sync_state",
@@ -47,7 +45,7 @@ sync_state = Table(
 sync_errors = Table(
     "dw_sync_errors",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("map_name", String(200), nullable=False, index=True),
     Column("direction", String(10), nullable=False),
     Column("source_table", String(64), nullable=False),
@@ -66,7 +64,7 @@ sync_errors = Table(
 sync_conflicts = Table(
     "dw_sync_conflicts",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("map_name", String(200), nullable=False, index=True),
     Column("record_key", Text, nullable=False),  # JSON of the record's key on this side
     Column("winner", String(10), nullable=False),  # fo or dataverse

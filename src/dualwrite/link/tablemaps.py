@@ -14,6 +14,7 @@ from dualwrite.errors import ERR
 from dualwrite.identity.authz import require_role
 from dualwrite.lifecycle.projects import role_in
 from dualwrite.link.links import link_maps
+from dualwrite.maps.validate import with_dependencies
 
 OPERATOR_PROJECT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
 
@@ -55,19 +56,12 @@ def run_maps(
     require_operator(actor, link, "Running table maps")
     if master not in ("fo", "dataverse"):
         raise ERR.INVALID_INPUT.error(field="master", problem="must be 'fo' or 'dataverse'")
-    chosen = _named(link, names)
-    ordered = link_maps(link)
-    wanted = {m.name for m in chosen}
-    for tmap in reversed(ordered):  # pull in dependencies of dependencies
-        if tmap.name in wanted:
-            wanted.update(tmap.depends_on)
+    _named(link, names)
     states = {m.name: m for m in link.table_maps}
     to_run = [
         states[m.name]
-        for m in ordered
-        if m.name in wanted
-        and m.name in states
-        and (m.name in names or states[m.name].state == MapState.NOT_RUNNING)
+        for m in with_dependencies(link_maps(link), names)
+        if m.name in states and (m.name in names or states[m.name].state == MapState.NOT_RUNNING)
     ]
     _move(to_run, MapAction.RUN)
     for tmap_state in to_run:

@@ -144,6 +144,19 @@ def dependency_order(maps: Sequence[TableMap]) -> list[TableMap]:
     return order
 
 
+def with_dependencies(maps: Sequence[TableMap], names: Iterable[str]) -> list[TableMap]:
+    """The named maps and every map they look up, directly or not, in dependency order."""
+    by_name = {m.name: m for m in maps}
+    wanted: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in by_name and name not in wanted:
+            wanted.add(name)
+            todo.extend(by_name[name].depends_on)
+    return [m for m in dependency_order(maps) if m.name in wanted]
+
+
 def validate(solutions: Iterable[Solution], fo: MetaData, dv: MetaData) -> list[TableMap]:
     """Check every map of the solutions together; return them in dependency order."""
     solutions = list(solutions)

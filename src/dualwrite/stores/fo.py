@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -16,10 +15,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects import sqlite
 
-# SQLite only auto-increments INTEGER PRIMARY KEY, not BIGINT: map RecId to INTEGER there.
-RecId = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
+from dualwrite.stores.types import AutoId
+
+RecId = AutoId
 Money = Numeric(32, 6)
 
 metadata = MetaData()

@@ -5,34 +5,28 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Engine,
     MetaData,
     String,
     Table,
-    Text,
     func,
 )
-from sqlalchemy.dialects import mysql, sqlite
 
 from dualwrite.databases import translate_errors
+from dualwrite.stores.types import AutoId, LongText, Moment
 
 metadata = MetaData()
 
-# SQLite only auto-increments INTEGER PRIMARY KEY; MariaDB TEXT tops out at 64 KiB.
-Position = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
-Image = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
-Moment = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 changelog = Table(
     "dw_changelog",
     metadata,
     # Readers scan by position only; a second index would slow every captured write.
-    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("position", AutoId, primary_key=True, autoincrement=True),
     Column("table_name", String(64), nullable=False),
     Column("op", String(1), nullable=False),  # I, U, D
-    Column("old_data", Image),  # row before the change (U, D), JSON
-    Column("new_data", Image),  # row after the change (I, U), JSON
+    Column("old_data", LongText),  # row before the change (U, D), JSON
+    Column("new_data", LongText),  # row after the change (I, U), JSON
     Column("txid", BigInteger),  # PostgreSQL: the writing transaction
     Column(
         "captured_at",
@@ -47,7 +41,7 @@ changelog = Table(
 apply_marker = Table(
     "dw_apply_marker",
     metadata,
-    Column("id", Position, primary_key=True),
+    Column("id", AutoId, primary_key=True),
 )
 
 
