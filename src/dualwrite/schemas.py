@@ -277,7 +277,14 @@ class TableMapRead(BaseModel):
     progress_done: int
     progress_total: int
     queued: dict[str, int]
+    queue_max_age_seconds: int
+    queue_max_bytes: int
     last_error: str | None
+
+
+class QueueLimits(BaseModel):
+    max_age_seconds: int | None = Field(default=None, description="Default 86400 (1 day).")
+    max_bytes: int | None = Field(default=None, description="Default 1073741824 (1 GB).")
 
 
 class MapAction(BaseModel):

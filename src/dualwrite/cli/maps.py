@@ -104,6 +104,24 @@ def _wait_running(context: Context, env: str, names: list[str], timeout: float) 
 
 
 @app.command()
+def limits(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    max_age_seconds: Annotated[int | None, typer.Option(min=1)] = None,
+    max_bytes: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Queue limits of a paused map (default 1 day, 1 GB): past them, writes are refused."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        state = tablemaps.set_queue_limits(
+            session, actor, link, name, max_age_seconds=max_age_seconds, max_bytes=max_bytes
+        )
+        age, size = state.queue_max_age_seconds, state.queue_max_bytes
+    done(f"{name}: queue limits {age} s, {size} bytes.")
+
+
+@app.command()
 def pause(ctx: typer.Context, env: str, names: Names) -> None:
     """Pause running maps: changes keep being captured and queue up."""
     _act(ctx, env, names, "pause")

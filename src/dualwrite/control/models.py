@@ -9,6 +9,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -353,4 +354,11 @@ class TableMapState(Base):
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # While Paused: past either limit, writes to the map's tables are refused until it resumes.
+    queue_max_age_seconds: Mapped[int] = mapped_column(
+        Integer, default=86_400, server_default="86400"
+    )
+    queue_max_bytes: Mapped[int] = mapped_column(
+        BigInteger, default=1024**3, server_default="1073741824"
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

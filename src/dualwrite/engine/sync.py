@@ -9,14 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, func, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 
 from dualwrite.databases import make_engine, translate_errors
 from dualwrite.engine.apply import Applier, Direction, RecordError, Resolver, source_table
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
 from dualwrite.engine.capture.reader import Change, decode_row, normalize_moment, normalize_row
-from dualwrite.engine.capture.schema import changelog
+from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.syncstate import (
     ensure_sync_schema,
     get_position,
@@ -260,6 +260,48 @@ class Link:
                     break
                 before = result.position
         return total
+
+    # --- queue limits of paused maps ---
+
+    def queue_stats(self, tmap: TableMap) -> tuple[int, int, datetime | None]:
+        """Changes captured but not applied, over all directions: (count, bytes, oldest)."""
+        count = size = 0
+        oldest: datetime | None = None
+        for direction in directions(tmap):
+            position = self.position(tmap, direction)
+            if position is None:
+                continue
+            source = self.source(direction)
+            image = func.coalesce(func.length(changelog.c.old_data), 0) + func.coalesce(
+                func.length(changelog.c.new_data), 0
+            )
+            with source.connect() as conn:
+                row = conn.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(image + 64), 0),
+                        func.min(changelog.c.captured_at),
+                    ).where(
+                        changelog.c.position > position,
+                        changelog.c.table_name == source_table(tmap, direction).name,
+                    )
+                ).one()
+            count += int(row[0] or 0)
+            size += int(row[1] or 0)
+            if row[2] is not None:
+                moment = normalize_moment(row[2])
+                oldest = moment if oldest is None else min(oldest, moment)
+        return count, size, oldest
+
+    def guard(self, tmap: TableMap, reason: str | None) -> None:
+        """Refuse (reason given) or allow again (None) application writes to the map's tables."""
+        for direction in directions(tmap):
+            table = source_table(tmap, direction).name
+            engine = self.source(direction)
+            with translate_errors(engine.url), engine.begin() as conn:
+                conn.execute(delete(queue_guard).where(queue_guard.c.table_name == table))
+                if reason is not None:
+                    conn.execute(insert(queue_guard).values(table_name=table, reason=reason[:500]))
 
     # --- initial sync ---
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
@@ -22,6 +23,7 @@ from dualwrite.link.tablemaps import engine_transition
 
 log = logging.getLogger("dualwrite.worker")
 ACTIVE = (MapState.INITIALIZING.value, MapState.RUNNING.value, MapState.RESUMING.value)
+WATCHED = (*ACTIVE, MapState.PAUSED.value)  # paused maps: their queue limits are enforced
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class MapTask:
     state: MapState
     initial_sync: bool
     master: str
+    max_age_seconds: int
+    max_bytes: int
 
 
 class Worker:
@@ -64,15 +68,23 @@ class Worker:
         with self.store.session() as session:
             links = session.scalars(
                 select(DualWriteLink).where(
-                    DualWriteLink.table_maps.any(TableMapState.state.in_(ACTIVE))
+                    DualWriteLink.table_maps.any(TableMapState.state.in_(WATCHED))
                 )
             ).all()
             out = []
             for link in links:
                 tasks = [
-                    MapTask(m.id, m.name, MapState(m.state), m.initial_sync, m.master)
+                    MapTask(
+                        m.id,
+                        m.name,
+                        MapState(m.state),
+                        m.initial_sync,
+                        m.master,
+                        m.queue_max_age_seconds,
+                        m.queue_max_bytes,
+                    )
                     for m in link.table_maps
-                    if m.state in ACTIVE
+                    if m.state in WATCHED
                 ]
                 out.append((self._engine_link(link), tasks))
         return out
@@ -92,6 +104,9 @@ class Worker:
 
     def _step(self, link: Link, task: MapTask) -> int:
         tmap = link.by_name[task.name]
+        if task.state is MapState.PAUSED:
+            self._enforce_queue_limits(link, task)
+            return 0
         if task.state is MapState.INITIALIZING:
             if task.initial_sync:
                 master: Master = "dataverse" if task.master == "dataverse" else "fo"
@@ -113,6 +128,20 @@ class Worker:
             with self.store.session() as session:
                 engine_transition(session, task.id, MapState.RESUMING, MapAction.CAUGHT_UP)
         return applied
+
+    def _enforce_queue_limits(self, link: Link, task: MapTask) -> None:
+        count, size, oldest = link.queue_stats(link.by_name[task.name])
+        if not count:
+            return
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        if age > task.max_age_seconds:
+            reason = f"queue older than {task.max_age_seconds} s"
+        elif size > task.max_bytes:
+            reason = f"queue larger than {task.max_bytes} bytes"
+        else:
+            return
+        link.guard(link.by_name[task.name], reason)
+        self._note(task.id, f"Writes refused: {reason}; resume the map to play it back.")
 
     def _progress(self, map_id: int, done: int, total: int) -> None:
         with self.store.session() as session:

@@ -78,6 +78,8 @@ def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
                     progress_done=state.progress_done,
                     progress_total=state.progress_total,
                     queued=queued,
+                    queue_max_age_seconds=state.queue_max_age_seconds,
+                    queue_max_bytes=state.queue_max_bytes,
                     last_error=state.last_error,
                 )
             )

@@ -14,6 +14,7 @@ from dualwrite.errors import ERR
 from dualwrite.identity.authz import require_role
 from dualwrite.lifecycle.projects import role_in
 from dualwrite.link.links import link_maps
+from dualwrite.link.overview import engine_link
 from dualwrite.maps.validate import with_dependencies
 
 OPERATOR_PROJECT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
@@ -78,13 +79,45 @@ def pause_maps(session: Session, actor: User, link: DualWriteLink, names: Sequen
 
 
 def resume_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
+    """Resume: writes refused over a queue limit are allowed again at once; the queue replays."""
     require_operator(actor, link, "Resuming table maps")
     _move(_named(link, names), MapAction.RESUME)
+    _lift_guards(link, names)
 
 
 def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
     require_operator(actor, link, "Stopping table maps")
     _move(_named(link, names), MapAction.STOP)
+    _lift_guards(link, names)
+
+
+def set_queue_limits(
+    session: Session,
+    actor: User,
+    link: DualWriteLink,
+    name: str,
+    *,
+    max_age_seconds: int | None = None,
+    max_bytes: int | None = None,
+) -> TableMapState:
+    """How long and how large a paused map's queue may grow before writes are refused."""
+    require_operator(actor, link, "Changing queue limits")
+    (state,) = _named(link, [name])
+    for field, value in (("max age", max_age_seconds), ("max bytes", max_bytes)):
+        if value is not None and value < 1:
+            raise ERR.INVALID_INPUT.error(field=field, problem="must be a positive number")
+    if max_age_seconds is not None:
+        state.queue_max_age_seconds = max_age_seconds
+    if max_bytes is not None:
+        state.queue_max_bytes = max_bytes
+    session.flush()
+    return state
+
+
+def _lift_guards(link: DualWriteLink, names: Sequence[str]) -> None:
+    with engine_link(link) as engine:
+        for name in names:
+            engine.guard(engine.by_name[name], None)
 
 
 def engine_transition(session: Session, map_id: int, expected: MapState, action: MapAction) -> bool:

@@ -15,6 +15,7 @@ from dualwrite.schemas import (
     LinkCreate,
     LinkRead,
     MapAction,
+    QueueLimits,
     RetryResult,
     SyncErrorRead,
     TableMapRead,
@@ -86,6 +87,21 @@ def act_on_maps(env: str, body: MapAction, work: WorkDep) -> list[TableMapRead]:
                 field="action", problem=f"'{body.action}' is not run, pause, resume or stop"
             )
         return overview.describe_maps(link)
+
+
+@router.put("/maps/{name}/limits", response_model=TableMapRead)
+def set_limits(env: str, name: str, body: QueueLimits, work: WorkDep) -> TableMapRead:
+    with work as (session, actor):
+        link = _link(session, actor, env)
+        tablemaps.set_queue_limits(
+            session,
+            actor,
+            link,
+            name,
+            max_age_seconds=body.max_age_seconds,
+            max_bytes=body.max_bytes,
+        )
+        return next(m for m in overview.describe_maps(link) if m.name == name)
 
 
 @router.get("/errors", response_model=list[SyncErrorRead])

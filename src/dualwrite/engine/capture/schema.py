@@ -45,6 +45,16 @@ apply_marker = Table(
 )
 
 
+# A row here refuses application writes to the table (its paused map's queue is over the limit);
+# the capture triggers check it. The engine's own writes are never refused.
+queue_guard = Table(
+    "dw_queue_guard",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("reason", String(500), nullable=False),
+)
+
+
 def ensure_capture_schema(engine: Engine) -> None:
     with translate_errors(engine.url):
         metadata.create_all(engine)

@@ -58,6 +58,17 @@ def _images(table: Table, op: str, function: str) -> tuple[str, str]:
     return old, new
 
 
+def _refusal(table: Table) -> str:
+    """The message a writer sees while the table's paused map is over its queue limit."""
+    return (
+        f"DW5007: writes to {table.name} are refused: its paused table map passed its queue "
+        "limit. Resume the map (dualwrite maps resume) to play the queue back."
+    )
+
+
+GUARDED = "EXISTS (SELECT 1 FROM dw_queue_guard WHERE table_name = '{table}')"
+
+
 def _sqlite(conn: Connection, table: Table) -> None:
     for op, event in OPS:
         old, new = _images(table, op, "json_object")
@@ -66,6 +77,8 @@ def _sqlite(conn: Connection, table: Table) -> None:
             text(
                 f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
                 "WHEN NOT EXISTS (SELECT 1 FROM dw_apply_marker) BEGIN "
+                f"SELECT RAISE(ABORT, '{_refusal(table)}') "
+                f"WHERE {GUARDED.format(table=table.name)}; "
                 "INSERT INTO dw_changelog (table_name, op, old_data, new_data, captured_at) "
                 f"VALUES ('{table.name}', '{op}', {old}, {new}, {SQLITE_NOW}); END"
             )
@@ -81,6 +94,8 @@ def _mariadb(conn: Connection, table: Table) -> None:
                 f"CREATE TRIGGER {_name(table.name, op)} AFTER {event} ON {table.name} "
                 f"FOR EACH ROW BEGIN IF {MARIADB_VARIABLE} IS NULL "
                 f"OR {MARIADB_VARIABLE} <> 'engine' THEN "
+                f"IF {GUARDED.format(table=table.name)} THEN "
+                f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_refusal(table)}'; END IF; "
                 "INSERT INTO dw_changelog (table_name, op, old_data, new_data, captured_at) "
                 f"VALUES ('{table.name}', '{op}', {old}, {new}, NOW(6)); END IF; END"
             )
@@ -97,6 +112,9 @@ CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF current_setting('{POSTGRES_SETTING}', true) = 'engine' THEN
     RETURN NULL;
+  END IF;
+  IF {GUARDED.format(table=table.name)} THEN
+    RAISE EXCEPTION '{_refusal(table)}' USING ERRCODE = 'check_violation';
   END IF;
   INSERT INTO dw_changelog (table_name, op, old_data, new_data, txid)
   VALUES (
