@@ -306,6 +306,14 @@ class SyncErrorRead(_Read):
     updated_at: datetime
 
 
+class QueuedRead(BaseModel):
+    position: int
+    direction: str
+    operation: str
+    key: dict[str, object]
+    captured_at: datetime
+
+
 class RetryResult(BaseModel):
     fixed: int
     still_failing: int

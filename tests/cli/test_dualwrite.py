@@ -68,6 +68,23 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     paused = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
     assert paused["state"] == "Paused"
     assert paused["queued"]["fo_to_dv"] == 30
+    page = as_json(run("maps", "queue", "contoso-test", ACCOUNTS, "--limit", "20", "--json"))
+    assert len(page) == 20 and {r["operation"] for r in page} == {"update"}
+    rest = as_json(
+        run(
+            "maps",
+            "queue",
+            "contoso-test",
+            ACCOUNTS,
+            "--after",
+            str(page[-1]["position"]),
+            "--json",
+        )
+    )
+    assert len(rest) == 10
+    assert {r["key"]["customeraccount"] for r in page + rest} == {
+        f"US-{i:06d}" for i in range(1, 31)
+    }
     run("maps", "resume", "contoso-test", ACCOUNTS)
     _worker_ticks(home, 3)
     resumed = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))

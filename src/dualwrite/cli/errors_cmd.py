@@ -31,9 +31,10 @@ def retry(
     ctx: typer.Context,
     env: str,
     map: Annotated[str, typer.Option("--map", help="The table map whose errors to retry.")],
+    error_id: Annotated[int | None, typer.Option("--id", help="Only this error.")] = None,
 ) -> None:
-    """Apply every open error's record again (after you fixed the cause)."""
+    """Apply every open error's record (or one, with --id) again after fixing the cause."""
     with current(ctx).work() as (session, actor):
         link = links.get_link(session, environments.get_environment(session, actor, env))
-        fixed, failing = overview.retry_errors(link, map)
+        fixed, failing = overview.retry_errors(link, map, error_id)
     done(f"{fixed} fixed, {failing} still failing.")

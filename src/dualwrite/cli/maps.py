@@ -104,6 +104,22 @@ def _wait_running(context: Context, env: str, names: list[str], timeout: float) 
 
 
 @app.command()
+def queue(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    after: Annotated[int | None, typer.Option(help="Last position seen: the next page.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List a paused map's queued changes page by page (oldest first)."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        rows = overview.queued_records(link, name, after, limit)
+    show(rows, as_json, ("position", "direction", "operation", "key", "captured_at"))
+
+
+@app.command()
 def limits(
     ctx: typer.Context,
     env: str,

@@ -293,6 +293,33 @@ class Link:
                 oldest = moment if oldest is None else min(oldest, moment)
         return count, size, oldest
 
+    def list_queued(
+        self, tmap: TableMap, direction: Direction, after: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Captured changes not applied yet, oldest first, one page after position `after`."""
+        position = self.position(tmap, direction)
+        if position is None:
+            return []
+        start = max(position, after or 0)
+        source = source_table(tmap, direction)
+        with self.source(direction).connect() as conn:
+            rows = conn.execute(
+                select(changelog)
+                .where(changelog.c.position > start, changelog.c.table_name == source.name)
+                .order_by(changelog.c.position)
+                .limit(limit)
+            ).all()
+        return [
+            {
+                "position": r.position,
+                "direction": direction,
+                "operation": {"I": "insert", "U": "update", "D": "delete"}[r.op],
+                "key": decode_row(source, r.new_data or r.old_data) or {},
+                "captured_at": normalize_moment(r.captured_at),
+            }
+            for r in rows
+        ]
+
     def guard(self, tmap: TableMap, reason: str | None) -> None:
         """Refuse (reason given) or allow again (None) application writes to the map's tables."""
         for direction in directions(tmap):
@@ -351,18 +378,22 @@ class Link:
 
     # --- errors ---
 
-    def retry_errors(self, tmap: TableMap, direction: Direction) -> tuple[int, int]:
-        """Apply the current source record of every open error again: (fixed, still failing)."""
+    def retry_errors(
+        self, tmap: TableMap, direction: Direction, error_id: int | None = None
+    ) -> tuple[int, int]:
+        """Apply the current source record of every open error (or one) again:
+        (fixed, still failing)."""
         source = source_table(tmap, direction)
         target = self.target(direction)
+        query = select(sync_errors.c.source_key).where(
+            sync_errors.c.map_name == tmap.name,
+            sync_errors.c.direction == direction,
+            sync_errors.c.status == "open",
+        )
+        if error_id is not None:
+            query = query.where(sync_errors.c.id == error_id)
         with target.connect() as conn:
-            open_rows = conn.execute(
-                select(sync_errors.c.source_key).where(
-                    sync_errors.c.map_name == tmap.name,
-                    sync_errors.c.direction == direction,
-                    sync_errors.c.status == "open",
-                )
-            ).all()
+            open_rows = conn.execute(query).all()
         fixed = failing = 0
         for (key_json,) in open_rows:
             key = decode_row(source, key_json) or {}

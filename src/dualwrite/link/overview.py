@@ -14,7 +14,7 @@ from dualwrite.engine.sync import Link, directions
 from dualwrite.engine.syncstate import ensure_sync_schema
 from dualwrite.errors import ERR
 from dualwrite.link.links import link_maps
-from dualwrite.schemas import SyncErrorRead, TableMapRead
+from dualwrite.schemas import QueuedRead, SyncErrorRead, TableMapRead
 
 
 @contextmanager
@@ -99,14 +99,32 @@ def list_errors(link: DualWriteLink, map_name: str | None = None) -> list[SyncEr
         return out
 
 
-def retry_errors(link: DualWriteLink, map_name: str) -> tuple[int, int]:
-    """Retry every open error of a map in each direction: (fixed, still failing)."""
+def queued_records(
+    link: DualWriteLink, map_name: str, after: int | None = None, limit: int = 50
+) -> list[QueuedRead]:
+    """One page of a map's queued changes (all directions), oldest first; pass the last
+    position seen as `after` for the next page."""
+    if not 1 <= limit <= 1000:
+        raise ERR.INVALID_INPUT.error(field="limit", problem="must be between 1 and 1000")
+    with engine_link(link) as engine:
+        tmap = engine.by_name.get(map_name)
+        if tmap is None:
+            raise ERR.NO_MAPS.error(name=map_name)
+        rows = [r for d in directions(tmap) for r in engine.list_queued(tmap, d, after, limit)]
+    rows.sort(key=lambda r: (r["captured_at"], r["position"]))
+    return [QueuedRead.model_validate(r) for r in rows[:limit]]
+
+
+def retry_errors(
+    link: DualWriteLink, map_name: str, error_id: int | None = None
+) -> tuple[int, int]:
+    """Retry a map's open errors (or only `error_id`) in each direction: (fixed, failing)."""
     with engine_link(link) as engine:
         tmap = engine.by_name.get(map_name)
         if tmap is None:
             raise ERR.NO_MAPS.error(name=map_name)
         fixed = failing = 0
         for direction in directions(tmap):
-            done, left = engine.retry_errors(tmap, direction)
+            done, left = engine.retry_errors(tmap, direction, error_id)
             fixed, failing = fixed + done, failing + left
         return fixed, failing

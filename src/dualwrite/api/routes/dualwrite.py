@@ -15,6 +15,7 @@ from dualwrite.schemas import (
     LinkCreate,
     LinkRead,
     MapAction,
+    QueuedRead,
     QueueLimits,
     RetryResult,
     SyncErrorRead,
@@ -89,6 +90,15 @@ def act_on_maps(env: str, body: MapAction, work: WorkDep) -> list[TableMapRead]:
         return overview.describe_maps(link)
 
 
+@router.get("/maps/{name}/queue", response_model=list[QueuedRead])
+def list_queue(
+    env: str, name: str, work: WorkDep, after: int | None = None, limit: int = 50
+) -> list[QueuedRead]:
+    """Queued changes of a (paused) map, page by page: pass the last position as `after`."""
+    with work as (session, actor):
+        return overview.queued_records(_link(session, actor, env), name, after, limit)
+
+
 @router.put("/maps/{name}/limits", response_model=TableMapRead)
 def set_limits(env: str, name: str, body: QueueLimits, work: WorkDep) -> TableMapRead:
     with work as (session, actor):
@@ -111,7 +121,8 @@ def list_errors(env: str, work: WorkDep, map: str | None = None) -> list[SyncErr
 
 
 @router.post("/errors/retry", response_model=RetryResult)
-def retry_errors(env: str, map: str, work: WorkDep) -> RetryResult:
+def retry_errors(env: str, map: str, work: WorkDep, id: int | None = None) -> RetryResult:
+    """Retry a map's open errors, or only the one with `id`."""
     with work as (session, actor):
-        fixed, failing = overview.retry_errors(_link(session, actor, env), map)
+        fixed, failing = overview.retry_errors(_link(session, actor, env), map, id)
     return RetryResult(fixed=fixed, still_failing=failing)
