@@ -17,6 +17,7 @@ from dualwrite.control.models import DualWriteLink, TableMapState
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import Link, Master, directions
+from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
 from dualwrite.link.links import link_maps
 from dualwrite.link.tablemaps import engine_transition
@@ -42,11 +43,13 @@ class Worker:
         self.store = store
         self.poll_seconds = poll_seconds
         self._links: dict[tuple[int, str], Link] = {}
+        self._wakeup = Wakeup()
 
     def close(self) -> None:
         for link in self._links.values():
             link.close()
         self._links.clear()
+        self._wakeup.close()
 
     def _engine_link(self, link: DualWriteLink) -> Link:
         # Rebuilt when the applied solutions change, so edited maps take effect.
@@ -157,11 +160,21 @@ class Worker:
                 update(TableMapState).where(TableMapState.id == map_id).values(last_error=message)
             )
 
+    def _idle(self) -> None:
+        """Nothing applied: wait for news. Only when every source is PostgreSQL can the worker
+        sleep until NOTIFY; with any polled source it checks again after `poll_seconds`."""
+        engines = [e for link in self._links.values() for e in (link.fo, link.dv)]
+        if engines and all(e.dialect.name == "postgresql" for e in engines):
+            self._wakeup.watch(engines)
+            self._wakeup.wait(self.poll_seconds, listen_seconds=max(self.poll_seconds, 1.0))
+        else:
+            self._wakeup.wait(self.poll_seconds)
+
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set; sleeps only when a pass found nothing to do."""
         try:
             while not stop.is_set():
                 if self.tick() == 0:
-                    stop.wait(self.poll_seconds)
+                    self._idle()
         finally:
             self.close()
