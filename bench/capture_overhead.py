@@ -8,7 +8,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
+from _databases import fresh_postgres
+from sqlalchemy import Engine, insert
 
 from dualwrite.databases import make_engine
 from dualwrite.engine.capture import install_capture, uninstall_capture
@@ -17,7 +18,6 @@ from dualwrite.stores.datastore import Side, prepare_data_store
 from dualwrite.stores.generator import seed_fo
 
 ROWS, PER_TRANSACTION = 20_000, 100
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _rows(start: int) -> list[dict[str, object]]:
@@ -62,17 +62,11 @@ def measure(name: str, url: str) -> None:
 
 
 def _postgres_database() -> str | None:
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS dw_bench_capture WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE dw_bench_capture"))
+        return fresh_postgres("dw_bench_capture")
     except Exception as exc:  # the benchmark skips an absent server
         print(f"postgresql skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
         return None
-    finally:
-        admin.dispose()
-    return POSTGRES.rsplit("/", 1)[0] + "/dw_bench_capture"
 
 
 def main() -> None:

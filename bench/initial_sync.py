@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from _databases import fresh_postgres
+from sqlalchemy import insert
 
 
 def child(backend: str, rows: int, folder: str) -> None:
@@ -83,13 +82,7 @@ def child(backend: str, rows: int, folder: str) -> None:
 def _database(backend: str, folder: str, name: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{Path(folder) / f'{name}.db'}"
-    database = f"dw_bench_{name}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {database}"))
-    admin.dispose()
-    return POSTGRES.rsplit("/", 1)[0] + f"/{database}"
+    return fresh_postgres(f"dw_bench_{name}")
 
 
 def run(backend: str, rows: int) -> dict[str, float]:

@@ -11,6 +11,7 @@ import statistics
 import threading
 import time
 
+from _databases import fresh_postgres
 from sqlalchemy import create_engine, text
 
 from dualwrite.engine.sync import Link
@@ -19,17 +20,6 @@ from dualwrite.maps.validate import validate, with_dependencies
 from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import Side, prepare_data_store
 from dualwrite.stores.generator import seed_fo
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _database(name: str) -> str:
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
 
 
 def writer(url: str, rate: int, seconds: float, stop: threading.Event) -> int:
@@ -58,7 +48,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
-    fo_url, dv_url = _database("dw_bench_lat_fo"), _database("dw_bench_lat_dv")
+    fo_url, dv_url = fresh_postgres("dw_bench_lat_fo"), fresh_postgres("dw_bench_lat_dv")
     prepare_data_store(fo_url, Side.FO)
     prepare_data_store(dv_url, Side.DATAVERSE)
     seed_fo(fo_url, legal_entities=["USMF"], customers=500)

@@ -12,7 +12,7 @@ HERE = Path(__file__).parent
 def main() -> int:
     failed = 0
     for script in sorted(HERE.glob("*.py")):
-        if script.name == Path(__file__).name:
+        if script.name == Path(__file__).name or script.name.startswith("_"):
             continue
         print(f"== {script.name}", flush=True)
         failed += subprocess.call([sys.executable, str(script)]) != 0
