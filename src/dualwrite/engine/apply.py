@@ -6,6 +6,7 @@ savepoint, so a bad record goes to the error log without blocking the others.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,13 @@ from dualwrite.stores import fo as fo_schema
 
 Direction = Literal["fo_to_dv", "dv_to_fo"]
 Row = dict[str, Any]
+
+
+@functools.cache
+def _string_limits(table: Table) -> dict[str, int]:
+    """Column name -> maximum length, for the table's bounded string columns."""
+    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
+    return {name: int(length) for name, length in lengths.items() if length}
 
 
 class RecordError(Exception):
@@ -178,9 +186,9 @@ class Applier:
     def _check_lengths(self, values: Row) -> None:
         # SQLite does not enforce VARCHAR lengths: check here so every backend behaves alike.
         table = target_table(self.tmap, self.direction)
-        for name, value in values.items():
-            limit = getattr(table.c[name].type, "length", None)
-            if isinstance(value, str) and limit and len(value) > limit:
+        for name, limit in _string_limits(table).items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
                 raise RecordError(
                     f"value too long for {table.name}.{name}: {len(value)} characters, "
                     f"at most {limit}"

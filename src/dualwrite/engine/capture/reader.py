@@ -23,6 +23,7 @@ changes of one record collapse into one write.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,13 +106,18 @@ def current_rows(conn: Connection, table: Table, keys: Sequence[Row]) -> dict[tu
     return found
 
 
+@functools.cache
+def _datetime_columns(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if isinstance(c.type, DateTime))
+
+
 def normalize_row(table: Table, row: Any) -> Row:
     """A row as read from any backend, with the same Python values everywhere (UTC datetimes)."""
     out = dict(row)
-    for column in table.columns:
-        value = out.get(column.name)
+    for name in _datetime_columns(table):
+        value = out.get(name)
         if isinstance(value, datetime) and value.tzinfo is None:
-            out[column.name] = value.replace(tzinfo=UTC)
+            out[name] = value.replace(tzinfo=UTC)
     return out
 
 
