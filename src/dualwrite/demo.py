@@ -6,9 +6,11 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dualwrite.control.models import FoEnvironment, PlatformEnvironment
 from dualwrite.control.store import ControlStore
+from dualwrite.errors import ERR
 from dualwrite.identity import directory
 from dualwrite.lifecycle import environments as fo_environments
 from dualwrite.lifecycle.projects import create_project
@@ -48,6 +50,22 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"home": settings.home / "demo", "database_url": None})
 
 
+MARKER = ".dualwrite-demo"  # left in every demo folder: only such folders are ever wiped
+
+
+def _clear_demo_folder(home: Path) -> None:
+    """Wipe a previous demo, but never a folder the demo did not make (e.g. `--home ~`)."""
+    if home.exists():
+        if not home.is_dir() or (any(home.iterdir()) and not (home / MARKER).exists()):
+            raise ERR.INVALID_INPUT.error(
+                field="demo folder",
+                problem=f"{home} is not empty and was not made by `dualwrite demo`, which wipes it",
+            )
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / MARKER).touch()
+
+
 def build_demo_world(
     settings: Settings,
     progress: Progress | None = None,
@@ -59,9 +77,7 @@ def build_demo_world(
     accounts: int = 250,
 ) -> DemoWorld:
     """Wipe `settings.home` and build a fresh world in it (pass `demo_settings(...)` first)."""
-    if settings.home.exists():
-        shutil.rmtree(settings.home)
-    settings.home.mkdir(parents=True)
+    _clear_demo_folder(settings.home)
     password = secrets.token_urlsafe(12)
     store = ControlStore(settings.control_url)
     try:

@@ -29,6 +29,13 @@ def test_every_command_is_documented() -> None:
     assert missing == []
 
 
+def test_every_command_has_an_example() -> None:
+    # "### `dualwrite env list`\nWhat it does. `dualwrite env list --json`": heading, example.
+    sections = {part.split("`", 1)[0]: part.split("\n", 1)[1] for part in DOCS.split("### `")[1:]}
+    without = [command for command, text in sections.items() if f"`{command}" not in text]
+    assert without == []
+
+
 def test_every_command_has_help() -> None:
     group = typer.main.get_command(app)
     for name, command in getattr(group, "commands", {}).items():

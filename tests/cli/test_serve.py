@@ -13,6 +13,8 @@ import httpx
 
 from clirun import Run, as_json
 
+ADMIN = "admin@contoso.onmicrosoft.com"
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -20,21 +22,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _password(stdout: str) -> str:
+    found = re.search(r"Password\s+(\S+)", stdout)
+    assert found, stdout
+    return found.group(1)
+
+
 def test_demo_prints_credentials_that_sign_in(run: Run, home: Path) -> None:
     result = run("demo", "--no-serve", "--customers", "200")
-    password = re.search(r"Password\s+(\S+)", result.stdout)
-    assert password, result.stdout
-    assert "admin@contoso.onmicrosoft.com" in result.stdout
+    password = _password(result.stdout)
     demo_home = home / "demo"
-    login = run(
-        "--home",
-        str(demo_home),
-        "login",
-        "--upn",
-        "admin@contoso.onmicrosoft.com",
-        "--password",
-        password.group(1),
-    )
+    assert ADMIN in result.stdout
+    assert f"dualwrite --home {demo_home} env list" in result.stdout
+    # Already signed in: the demo admin's token is kept in the demo's own data directory.
+    assert as_json(run("--home", str(demo_home), "whoami", "--json"))["upn"] == ADMIN
+    run("--home", str(demo_home), "logout")
+    login = run("--home", str(demo_home), "login", "--upn", ADMIN, "--password", password)
     assert "Signed in" in login.stdout
     envs = as_json(run("--home", str(demo_home), "env", "show", "contoso-sandbox", "--json"))
     assert envs["row_counts"]["customersv3"] == 200
@@ -43,34 +46,58 @@ def test_demo_prints_credentials_that_sign_in(run: Run, home: Path) -> None:
     assert (field_service["dataverse"], field_service["geography"]) == (True, "United States")
     # A second run starts over with a new password.
     again = run("demo", "--no-serve", "--customers", "10")
-    assert password.group(1) not in again.stdout
+    assert password not in again.stdout
+    stale = run("--home", str(demo_home), "login", "--upn", ADMIN, "--password", password, ok=False)
+    assert "Error DW3001" in stale.stderr
 
 
-def test_serve_answers_health_over_http(initialised: Run, home: Path) -> None:
+def test_demo_in_a_folder_of_its_own_ignores_the_database_url(
+    run: Run, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DUALWRITE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
+    folder = tmp_path / "my demo"
+    first = run("demo", "--home", str(folder), "--no-serve", "--customers", "5")
+    assert (folder / "control.db").exists()
+    assert "dualwrite --home '" in first.stdout  # quoted: the path has a space
+    run("demo", "--home", str(folder), "--no-serve", "--customers", "5")  # its own: wiped again
+
+
+def test_demo_refuses_to_wipe_a_folder_it_did_not_make(run: Run, tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = run("demo", "--home", str(precious), "--no-serve", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error DW1000: demo folder:")
+    assert "was not made by `dualwrite demo`" in result.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_serve_answers_health_over_http(run: Run, home: Path, tmp_path: Path) -> None:
+    run("demo", "--no-serve", "--customers", "20")
     port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "dualwrite.cli",
-        "--home",
-        str(home),
-        "serve",
-        "--port",
-        str(port),
-    ]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 30
-        while True:
+    script = Path(sys.executable).parent / "dualwrite"  # the console script pyproject declares
+    command = [str(script), "--home", str(home / "demo"), "serve", "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    response = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, "server did not answer within 30 s"
+                    time.sleep(0.2)
+            assert response.status_code == 200
+            assert response.json()["status"] == "ok"
+        finally:
+            server.terminate()
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not answer within 30 s"
-                time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json()["status"] == "ok"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert f"http://127.0.0.1:{port}/" in log.read_text()

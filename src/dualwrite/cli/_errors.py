@@ -29,10 +29,12 @@ class CatchingGroup(TyperGroup):
         except DualWriteError as error:
             render(error)
             raise typer.Exit(1) from None
-        except pydantic.ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "settings"
-            render(
-                ERR.INVALID_INPUT.error(field=f"DUALWRITE_{field.upper()}", problem=first["msg"])
-            )
-            raise typer.Exit(1) from None
+
+
+def settings_error(error: pydantic.ValidationError) -> DualWriteError:
+    """A bad DUALWRITE_* variable, named as the user set it."""
+    first = error.errors()[0]
+    loc = "_".join(str(part) for part in first["loc"])
+    field = f"DUALWRITE_{loc.upper()}" if loc else "settings"
+    problem = first["msg"].removeprefix("Value error, ")
+    return ERR.INVALID_INPUT.error(field=field, problem=problem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pydantic
 import typer
 
 from dualwrite.cli import (
@@ -22,7 +23,7 @@ from dualwrite.cli import (
     user,
 )
 from dualwrite.cli._context import Context
-from dualwrite.cli._errors import CatchingGroup
+from dualwrite.cli._errors import CatchingGroup, settings_error
 from dualwrite.settings import Settings
 
 app = typer.Typer(
@@ -44,7 +45,10 @@ def root(
         ),
     ] = None,
 ) -> None:
-    settings = Settings(home=home) if home else Settings()
+    try:
+        settings = Settings(home=home) if home else Settings()
+    except pydantic.ValidationError as error:
+        raise settings_error(error) from None
     context = Context(settings)
     ctx.obj = context
     ctx.call_on_close(context.close)

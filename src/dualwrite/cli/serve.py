@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.markup import escape
 from rich.panel import Panel
 
 from dualwrite.api.app import create_app
@@ -73,6 +76,14 @@ def worker(ctx: typer.Context) -> None:
 
 def demo(
     ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Folder of the demo, wiped each run (default: <data directory>/demo).",
+            show_default=False,
+        ),
+    ] = None,
     host: HostOption = None,
     port: PortOption = None,
     customers: Annotated[int, typer.Option(min=0, help="F&O customers to generate.")] = 3000,
@@ -80,6 +91,8 @@ def demo(
 ) -> None:
     """Build a fresh demo world on SQLite (wiping the previous demo) and serve it."""
     settings = demo_settings(current(ctx).settings)
+    if home is not None:
+        settings = settings.model_copy(update={"home": home.expanduser().resolve()})
     console.print(f"Building a fresh demo world in {settings.home} …")
     with progress_bars() as progress:
         world = build_demo_world(settings, progress, customers=customers)
@@ -89,6 +102,7 @@ def demo(
     demo_context.save_credentials(signed)
     demo_context.close()
     url = f"http://{host or settings.host}:{port or settings.port}/"
+    home_arg = escape(shlex.quote(str(settings.home)))
     lines = [
         f"Sign in at  [bold]{url}[/]",
         f"User        [bold]{world.upn}[/]",
@@ -97,10 +111,10 @@ def demo(
         f"Tenant {world.tenant}; LCS project '{world.project}';",
         f"F&O sandbox '{world.fo_environment}' (West US; USMF, DEMF, GBSI);",
         f"Power Platform '{world.platform_environment}': Dataverse, United States.",
-        "",
-        f"CLI, already signed in:  dualwrite --home {settings.home} env list",
     ]
     console.print(Panel("\n".join(lines), title="dualwrite demo", expand=False), markup=True)
+    # Outside the panel, which would wrap or crop a long path.
+    console.print(f"CLI, already signed in:\n  dualwrite --home {home_arg} env list")
     if not no_serve:
         _run(settings, host, port)
 

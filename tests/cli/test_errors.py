@@ -1,0 +1,105 @@
+"""Every failure prints `Error DW…: message` and a hint on stderr and exits 1: no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from clirun import Run
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
+
+
+def _assert_rendered(result: Result, code: str) -> None:
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stderr.startswith(f"Error {code}:"), result.stderr
+    assert "\nHint: " in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "code", "names"),
+    [
+        ("DUALWRITE_DATABASE_URL", "not a url", "DW2001", "not a url"),
+        ("DUALWRITE_DATABASE_URL", UNREACHABLE, "DW2002", "127.0.0.1"),
+        ("DUALWRITE_PORT", "eighty", "DW1000", "DUALWRITE_PORT"),
+        ("DUALWRITE_ENVIRONMENT", "production", "DW1000", "DUALWRITE_SECRET_KEY"),
+    ],
+)
+def test_bad_settings_and_control_stores(
+    run: Run, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, code: str, names: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = run("whoami", ok=False)
+    _assert_rendered(result, code)
+    assert names in result.stderr
+
+
+def test_init_on_an_unreachable_control_store(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUALWRITE_DATABASE_URL", UNREACHABLE)
+    result = run(
+        "init",
+        *("--domain", "contoso.onmicrosoft.com", "--tenant-name", "Contoso"),
+        *("--admin-upn", "admin@contoso.onmicrosoft.com", "--admin-name", "Admin"),
+        *("--password", "Correct horse 42!"),
+        ok=False,
+    )
+    _assert_rendered(result, "DW2002")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("project", "create", "ERP"), "DW1001"),  # a duplicate name
+        (("project", "show", "Nope"), "DW1002"),
+        (("platform", "env", "create", "Sales", "--region", "Atlantis"), "DW1003"),
+        (("user", "license", "admin@contoso.onmicrosoft.com", "NOT_A_SKU"), "DW1004"),
+        (("user", "grant", "admin@contoso.onmicrosoft.com", "overlord"), "DW1005"),
+        (
+            ("env", "create", "contoso-x", "--project", "ERP", "--database-url", "nonsense"),
+            "DW2001",
+        ),
+        (
+            ("env", "create", "contoso-x", "--project", "ERP", "--database-url", UNREACHABLE),
+            "DW2002",
+        ),
+        (("login", "--upn", "admin@contoso.onmicrosoft.com", "--password", "wrong"), "DW3001"),
+        (("data", "seed", "Nope"), "DW1002"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,
+)
+def test_service_errors(initialised: Run, args: tuple[str, ...], code: str) -> None:
+    initialised("project", "create", "ERP")
+    _assert_rendered(initialised(*args, ok=False), code)
+
+
+def test_not_signed_in(initialised: Run) -> None:
+    initialised("logout")
+    _assert_rendered(initialised("env", "list", ok=False), "DW3003")
+
+
+def test_not_initialised(run: Run) -> None:
+    result = run("project", "list", ok=False)
+    _assert_rendered(result, "DW1006")
+    assert "dualwrite init" in result.stderr
+
+
+def test_a_garbled_credentials_file_means_not_signed_in(initialised: Run, home: Path) -> None:
+    (home / "credentials.json").write_text("{not json")
+    _assert_rendered(initialised("whoami", ok=False), "DW3003")
+    (home / "credentials.json").write_text('{"token": "forged"}')
+    _assert_rendered(initialised("whoami", ok=False), "DW3003")
+
+
+def test_seeding_needs_the_environment_to_be_visible(initialised: Run) -> None:
+    initialised("project", "create", "ERP")
+    initialised("env", "create", "contoso-test", "--project", "ERP", "--legal-entity", "USMF")
+    pat = "pat@contoso.onmicrosoft.com"
+    initialised("user", "create", "--upn", pat, "--name", "Pat", "--password", "Correct horse 42!")
+    initialised("login", "--upn", pat, "--password", "Correct horse 42!")
+    _assert_rendered(
+        initialised("data", "seed", "contoso-test", "--customers", "5", ok=False), "DW1002"
+    )
