@@ -6,18 +6,12 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from dualwrite.api.app import create_app
+from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
 from factories import PASSWORD
 
 UPN = "admin@contoso.onmicrosoft.com"
-
-
-def test_health_answers_without_sign_in(client: TestClient) -> None:
-    response = client.get("/api/v1/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["schema_revision"] is not None
 
 
 def test_token_sign_in_and_me(client: TestClient, login: Callable[[str], dict[str, str]]) -> None:
@@ -86,3 +80,40 @@ def test_logout_revokes_the_token(
     assert response.status_code == 401
     assert response.json()["code"] == "DW3003"
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_session_cookie_is_secure_over_https(
+    settings: Settings, store: ControlStore, world: None
+) -> None:
+    body = {"upn": UPN, "password": PASSWORD}
+    with TestClient(create_app(settings, store), base_url="https://testserver") as client:
+        cookie = client.post("/api/v1/auth/login", json=body).headers["set-cookie"]
+    assert "secure" in cookie.lower()
+    assert "path=/" in cookie.lower()
+
+
+def test_cookie_sessions_learn_their_csrf_token_and_may_send_it_as_a_form_field(
+    client: TestClient, world: None
+) -> None:
+    login = client.post("/api/v1/auth/login", json={"upn": UPN, "password": PASSWORD})
+    assert "secure" not in login.headers["set-cookie"].lower()  # plain http in tests
+    me = client.get("/api/v1/auth/me").json()
+    assert me["csrf_token"] == login.json()["csrf_token"]
+    refused = client.post("/api/v1/auth/logout")
+    assert (refused.status_code, refused.json()["code"]) == (403, "DW3005")
+    out = client.post("/api/v1/auth/logout", data={"csrf_token": me["csrf_token"]})
+    assert out.status_code == 204
+    assert 'dw_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_token_only_works_the_way_it_was_issued(client: TestClient, world: None) -> None:
+    bearer = client.post("/api/v1/auth/token", json={"upn": UPN, "password": PASSWORD})
+    client.cookies.set("dw_session", bearer.json()["access_token"])
+    assert client.get("/api/v1/auth/me").status_code == 401
+    client.cookies.clear()
+    client.post("/api/v1/auth/login", json={"upn": UPN, "password": PASSWORD})
+    cookie = client.cookies["dw_session"]
+    client.cookies.clear()
+    response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {cookie}"})
+    assert response.status_code == 401

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
+from dualwrite.api.app import create_app
+from dualwrite.control.store import ControlStore
+from dualwrite.settings import Settings
 from factories import PASSWORD
 
 UPN = "admin@contoso.onmicrosoft.com"
@@ -59,8 +64,60 @@ def test_wrong_password_shows_the_catalogue_message(client: TestClient, world: N
     assert 'value="admin@contoso.onmicrosoft.com"' in response.text
 
 
-def test_sign_in_without_the_login_token_is_refused(client: TestClient, world: None) -> None:
-    response = client.post("/login", data={"upn": UPN, "password": PASSWORD, "login_csrf": "x"})
+@pytest.mark.parametrize(
+    ("keep_cookie", "field"),
+    [(False, "token"), (True, ""), (True, "forged"), (False, "")],
+    ids=["no cookie", "no field", "mismatch", "neither"],
+)
+def test_sign_in_without_the_login_token_pair_is_refused(
+    client: TestClient, world: None, keep_cookie: bool, field: str
+) -> None:
+    token = _form_token(client)
+    if not keep_cookie:
+        client.cookies.clear()
+    data = {"upn": UPN, "password": PASSWORD, "login_csrf": token if field == "token" else field}
+    response = client.post("/login", data=data, follow_redirects=False)
     assert response.status_code == 403
     assert "DW3005" in response.text
     assert "dw_session" not in response.headers.get("set-cookie", "")
+
+
+def test_too_many_failures_lock_the_form_too(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    for _ in range(settings.login_max_failures):
+        data = {"upn": UPN, "password": "not the password", "login_csrf": _form_token(client)}
+        assert client.post("/login", data=data).status_code == 401
+    data = {"upn": UPN, "password": PASSWORD, "login_csrf": _form_token(client)}
+    response = client.post("/login", data=data, follow_redirects=False)
+    assert response.status_code == 429
+    assert "Too many failed sign-ins for this account." in response.text
+
+
+def test_the_home_page_links_to_the_api_docs(client: TestClient, world: None) -> None:
+    data = {"upn": UPN, "password": PASSWORD, "login_csrf": _form_token(client)}
+    client.post("/login", data=data)
+    home = client.get("/").text
+    assert 'href="/docs"' in home
+    assert 'href="/api/v1/openapi.json"' in home
+
+
+def test_a_bearer_token_does_not_open_the_pages(
+    client: TestClient, login: Callable[[str], dict[str, str]]
+) -> None:
+    response = client.get("/", headers=login("admin"), follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
+def test_an_unreachable_store_is_an_error_page_not_a_sign_in_loop(settings: Settings) -> None:
+    store = ControlStore("postgresql+psycopg://postgres:s3cret@127.0.0.1:1/x")
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            client.cookies.set("dw_session", "some-session")
+            response = client.get("/", follow_redirects=False)
+    finally:
+        store.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "DW2002" in response.text
+    assert "s3cret" not in response.text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from dualwrite import __version__
@@ -20,20 +23,34 @@ from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
 
 API_PREFIX = "/api/v1"
+# Every router of the API, in the order the docs list them (all mounted under API_PREFIX).
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (health, auth, tenants, users, projects, environments, platform, dualwrite)
+)
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, tenants, users, projects, environments, platform, dualwrite):
-        router.include_router(module.router)
+    for child in ROUTERS:
+        router.include_router(child)
     return router
 
 
 def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI:
     """Build the app around one control store; nothing is created at import time."""
-    from dualwrite.web.pages import install as install_web
+    from dualwrite.web import pages  # here, not at the top: web.pages imports this module
+
+    control = store or ControlStore(settings.control_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if store is None:  # a store handed in belongs to the caller
+            control.dispose()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="dualwrite",
         version=__version__,
         summary="Dual-write between finance and operations and Dataverse: administration API.",
@@ -42,8 +59,8 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.store = store or ControlStore(settings.control_url)
-    errors.install(app)
+    app.state.store = control
+    errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
-    install_web(app)
+    pages.install(app)
     return app

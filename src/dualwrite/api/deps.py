@@ -1,12 +1,13 @@
-"""Request dependencies: settings, store, and the signed-in user's unit of work (with CSRF)."""
+"""Request dependencies: settings, store, the unit of work, the signed-in user (with CSRF)."""
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-from types import TracebackType
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from dualwrite.control.models import User
@@ -18,6 +19,7 @@ from dualwrite.settings import Settings
 
 SESSION_COOKIE = "dw_session"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -35,57 +37,73 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ControlStore, Depends(get_store)]
 
 
-def credentials(request: Request) -> tuple[str, SessionKind] | None:
-    """The presented token: a bearer header wins over the browser's session cookie."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip(), SessionKind.BEARER
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return cookie, SessionKind.COOKIE
-    return None
+def get_session(store: StoreDep) -> Iterator[Session]:
+    """One unit of work per request: committed when the route returns, rolled back on error."""
+    with store.session() as session:
+        yield session
 
 
-class Work:
-    """One unit of work as the signed-in user: `with work as (session, actor): ...`.
-
-    The transaction commits when the block ends, before the response is sent, so a client never
-    sees success for something that did not commit."""
-
-    def __init__(self, store: ControlStore, token: str, kind: SessionKind) -> None:
-        self.store, self.token, self.kind = store, token, kind
-        self._stack = ExitStack()
-
-    def __enter__(self) -> tuple[Session, User]:
-        session = self._stack.enter_context(self.store.session())
-        try:
-            return session, sessions.authenticate(session, self.token, self.kind)
-        except BaseException:
-            self._stack.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        # Never swallows: an error rolls the unit back and reaches the error handlers.
-        self._stack.__exit__(exc_type, exc, tb)
+# scope="function" ends the unit of work when the route returns, before the response is sent:
+# a client never sees success for something that did not commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_work(request: Request, settings: SettingsDep, store: StoreDep) -> Work:
-    found = credentials(request)
-    if found is None:
+@dataclass(frozen=True)
+class Credentials:
+    """The token a request presented and how: bearer header or browser cookie."""
+
+    token: str
+    kind: SessionKind
+
+
+# Declared as security schemes so the OpenAPI description (and /docs' Authorize button) show
+# how to sign in; auto_error=False because either one will do and DW3003 says what is missing.
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from POST /api/v1/auth/token.", scheme_name="bearerToken"
+)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The browser session from POST /api/v1/auth/login; writes also need the "
+    f"{CSRF_HEADER} header.",
+    scheme_name="sessionCookie",
+)
+
+
+async def _presented_csrf(request: Request) -> str | None:
+    presented = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if presented is None and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        presented = str((await request.form()).get(CSRF_FIELD, "")) or None
+    return presented
+
+
+async def get_credentials(
+    request: Request,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Credentials:
+    """The presented token, a bearer header winning over the cookie. Cookie-borne unsafe requests
+    must also carry the CSRF token: another site can make the browser send the cookie, but it
+    cannot read the token."""
+    if bearer is not None:
+        return Credentials(bearer.credentials.strip(), SessionKind.BEARER)
+    if not cookie:
         raise ERR.NOT_SIGNED_IN.error()
-    token, kind = found
-    if kind is SessionKind.COOKIE and request.method not in SAFE_METHODS:
-        presented = request.headers.get(CSRF_HEADER)
-        if presented is None and "form" in request.headers.get("content-type", ""):
-            presented = str((await request.form()).get("csrf_token", "")) or None
-        sessions.check_csrf(settings, token, presented)
-    return Work(store, token, kind)
+    found = Credentials(cookie, SessionKind.COOKIE)
+    if request.method not in SAFE_METHODS:
+        sessions.check_csrf(settings, found.token, await _presented_csrf(request))
+    return found
 
 
-WorkDep = Annotated[Work, Depends(get_work)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+def get_current_user(session: SessionDep, credentials: CredentialsDep) -> User:
+    return sessions.authenticate(session, credentials.token, credentials.kind)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,32 +1,70 @@
-"""Rendering of every error as JSON problem details (RFC 9457) — the API's one place for it."""
+"""Every error a request can end in, rendered in one place: JSON problem details (RFC 9457) for
+the API, an HTML page for the web UI."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from dualwrite.errors import ERR, DualWriteError
 
 log = logging.getLogger("dualwrite.api")
 PROBLEM = "application/problem+json"
+API_PATHS = "/api/"
 
 
-def problem(error: DualWriteError) -> JSONResponse:
-    body = {
-        "type": "about:blank",
-        "title": type(error).__name__.replace("Error", " error").strip(),
-        "status": error.status,
-        "code": error.code,
-        "detail": error.message,
-        "hint": error.hint,
-    }
-    if error.details:
-        body["details"] = error.details
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM, headers=headers)
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, independent of how it is shown."""
+
+    status: int
+    code: str | None  # None only for the framework's own errors (no such route or method)
+    message: str
+    hint: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Allow on 405
+
+    @classmethod
+    def of(cls, error: DualWriteError) -> Problem:
+        return cls(error.status, error.code, error.message, error.hint, error.details)
+
+    @property
+    def title(self) -> str:
+        # With type "about:blank" RFC 9457 wants the HTTP status phrase as the title.
+        return HTTPStatus(self.status).phrase
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.message,
+            "hint": self.hint,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+HtmlRenderer = Callable[[Request, Problem], Response]
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(
+        problem.body(), status_code=problem.status, media_type=PROBLEM, headers=headers
+    )
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -34,25 +72,35 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-async def _dualwrite_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DualWriteError)  # noqa: S101 - registered for this type only
-    return problem(exc)
+def validation_problem(exc: RequestValidationError) -> DualWriteError:
+    """DW1000 naming every field that failed and what is wrong with the first one."""
+    errors = list(exc.errors()) or [{"loc": ("request",), "msg": "is invalid"}]
+    fields = ", ".join(dict.fromkeys(_field(tuple(e["loc"])) for e in errors))
+    return ERR.INVALID_INPUT.error(field=fields, problem=str(errors[0]["msg"]).lower())
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
-    first, *rest = exc.errors() or [{"loc": ("request",), "msg": "is invalid"}]
-    fields = ", ".join(_field(tuple(e["loc"])) for e in [first, *rest])
-    err = ERR.INVALID_INPUT.error(field=fields, problem=str(first["msg"]).lower())
-    return problem(err)
+def _problem(exc: Exception) -> Problem:
+    if isinstance(exc, DualWriteError):
+        return Problem.of(exc)
+    if isinstance(exc, RequestValidationError):
+        return Problem.of(validation_problem(exc))
+    if isinstance(exc, HTTPException):
+        hint = "The API's routes are listed at /docs."
+        return Problem(
+            exc.status_code, None, str(exc.detail), hint, headers=dict(exc.headers or {})
+        )
+    log.error("unexpected error", exc_info=exc)
+    return Problem.of(ERR.INTERNAL.error())
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=exc)
-    return problem(ERR.INTERNAL.error())
+def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
+    """Route every error to one renderer: API paths get JSON, other paths the HTML page."""
 
+    async def render(request: Request, exc: Exception) -> Response:
+        problem = _problem(exc)
+        if html is not None and not request.url.path.startswith(API_PATHS):
+            return html(request, problem)
+        return problem_response(problem)
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(DualWriteError, _dualwrite_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind in (DualWriteError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(kind, render)

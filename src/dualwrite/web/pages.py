@@ -1,4 +1,4 @@
-"""Server-rendered pages: sign-in, sign-out, home, and the API docs from local assets."""
+"""Server-rendered pages: sign-in, sign-out, home, error pages, and the API docs (local assets)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import swagger_ui_bundle
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from dualwrite.api.app import API_PREFIX
 from dualwrite.api.auth_cookies import clear_session_cookie, set_session_cookie
-from dualwrite.api.deps import SESSION_COOKIE, SettingsDep, StoreDep
+from dualwrite.api.deps import (
+    SESSION_COOKIE,
+    CredentialsDep,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+)
+from dualwrite.api.errors import Problem
+from dualwrite.control.models import User
 from dualwrite.errors import ERR, DualWriteError
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
@@ -22,6 +31,7 @@ from dualwrite.schemas import UserRead
 
 HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "dw_login_csrf"
+LOGIN_CSRF_FIELD = "login_csrf"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -30,8 +40,25 @@ def _render(request: Request, page: str, status: int = 200, **context: Any) -> H
     return templates.TemplateResponse(request, f"pages/{page}", context, status_code=status)
 
 
+def render_problem(request: Request, problem: Problem) -> Response:
+    """The web UI's error page; a page that needs a session sends anonymous visitors to sign in."""
+    if problem.status == 401:
+        return RedirectResponse("/login", status_code=303)
+    return _render(request, "error.html", status=problem.status, error=problem)
+
+
+def page_user(request: Request, session: SessionDep) -> User:
+    """Pages accept only the browser's session cookie, never a bearer token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    return sessions.authenticate(session, token, SessionKind.COOKIE)
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
 def _login_page(request: Request, error: DualWriteError | None = None, upn: str = "") -> Response:
-    """The form carries a fresh token that must match its cookie (login CSRF protection)."""
+    """Each form carries a fresh token that must come back with its cookie (login CSRF: another
+    site cannot sign the browser in to an account of its choosing)."""
     token = secrets.token_urlsafe(24)
     response = _render(
         request,
@@ -42,9 +69,21 @@ def _login_page(request: Request, error: DualWriteError | None = None, upn: str 
         upn=upn,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login", max_age=3600
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
     )
     return response
+
+
+def _check_login_csrf(request: Request, presented: str) -> None:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not presented or not secrets.compare_digest(cookie, presented):
+        raise ERR.CSRF_FAILED.error()
 
 
 @router.get("/login")
@@ -61,12 +100,11 @@ def login(
     password: Annotated[str, Form()] = "",
     login_csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     try:
-        if not cookie or not login_csrf or not secrets.compare_digest(cookie, login_csrf):
-            raise ERR.CSRF_FAILED.error()
+        _check_login_csrf(request, login_csrf)
         signed = sessions.sign_in(store, settings, upn, password, SessionKind.COOKIE)
     except DualWriteError as error:
+        # The form again, with the catalogue's message and the error's status (401, 403, 429).
         return _login_page(request, error, upn)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, request, signed.token, settings.session_hours * 3600)
@@ -75,39 +113,28 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        try:
-            sessions.check_csrf(settings, token, csrf_token)
-        except DualWriteError as error:
-            return _render(request, "error.html", status=error.status, error=error)
-        with store.session() as session:
-            sessions.sign_out(session, token)
+def logout(credentials: CredentialsDep, session: SessionDep) -> Response:
+    """Needs the form's csrf_token (checked by CredentialsDep) so no other site can sign us out."""
+    sessions.sign_out(session, credentials.token)
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)
     return response
 
 
 @router.get("/")
-def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
-    try:
-        with store.session() as session:
-            user = UserRead.of(sessions.authenticate(session, token, SessionKind.COOKIE))
-    except DualWriteError:
-        return RedirectResponse("/login", status_code=303)
-    csrf = sessions.csrf_token(settings, token or "")
-    return _render(request, "home.html", user=user, csrf_token=csrf)
+def home(request: Request, user: PageUser, settings: SettingsDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    return _render(
+        request,
+        "home.html",
+        user=UserRead.of(user),
+        csrf_token=sessions.csrf_token(settings, token),
+    )
 
 
 @router.get("/docs")
 def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the swagger-ui-bundle package's files: no CDN."""
     return get_swagger_ui_html(
         openapi_url=request.app.openapi_url,
         title="dualwrite API",
@@ -115,6 +142,11 @@ def api_docs(request: Request) -> HTMLResponse:
         swagger_css_url="/static/swagger/swagger-ui.css",
         swagger_favicon_url="/static/swagger/favicon-32x32.png",
     )
+
+
+@router.get(f"{API_PREFIX}/docs")
+def api_docs_alias() -> Response:
+    return RedirectResponse("/docs", status_code=307)
 
 
 def install(app: FastAPI) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
-from dualwrite.api.deps import WorkDep
+from dualwrite.api.deps import CurrentUser, SessionDep
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
@@ -24,105 +26,111 @@ from dualwrite.schemas import (
 
 router = APIRouter(prefix="/environments/{env}", tags=["dual-write"])
 
+MapOperation = Callable[[Session, User, DualWriteLink, Sequence[str]], None]
+_OPERATIONS: dict[str, MapOperation] = {
+    "pause": tablemaps.pause_maps,
+    "resume": tablemaps.resume_maps,
+    "stop": tablemaps.stop_maps,
+}
+
 
 def _link(session: Session, actor: User, env: str) -> DualWriteLink:
     return links.get_link(session, environments.get_environment(session, actor, env))
 
 
+def _described(link: DualWriteLink, name: str) -> TableMapRead:
+    found = next((m for m in overview.describe_maps(link) if m.name == name), None)
+    if found is None:
+        raise ERR.NO_MAPS.error(name=name)
+    return found
+
+
 @router.post("/link", response_model=LinkRead, status_code=status.HTTP_201_CREATED)
-def create_link(env: str, body: LinkCreate, work: WorkDep) -> LinkRead:
-    with work as (session, actor):
-        fo_env = environments.get_environment(session, actor, env)
-        target = platform.get_environment(session, actor, body.dataverse_environment)
-        return LinkRead.of(links.create_link(session, actor, fo_env, target, body.legal_entities))
+def create_link(env: str, body: LinkCreate, session: SessionDep, actor: CurrentUser) -> LinkRead:
+    fo_env = environments.get_environment(session, actor, env)
+    target = platform.get_environment(session, actor, body.dataverse_environment)
+    return LinkRead.of(links.create_link(session, actor, fo_env, target, body.legal_entities))
 
 
 @router.get("/link", response_model=LinkRead)
-def show_link(env: str, work: WorkDep) -> LinkRead:
-    with work as (session, actor):
-        return LinkRead.of(_link(session, actor, env))
+def show_link(env: str, session: SessionDep, actor: CurrentUser) -> LinkRead:
+    return LinkRead.of(_link(session, actor, env))
 
 
 @router.post("/link/solutions", response_model=list[TableMapRead])
-def apply_default_solutions(env: str, work: WorkDep) -> list[TableMapRead]:
+def apply_default_solutions(
+    env: str, session: SessionDep, actor: CurrentUser
+) -> list[TableMapRead]:
     """Apply Solution: publish the default dual-write table maps."""
-    with work as (session, actor):
-        link = _link(session, actor, env)
-        links.apply_default_solutions(session, actor, link)
-        return overview.describe_maps(link)
+    link = _link(session, actor, env)
+    links.apply_default_solutions(session, actor, link)
+    return overview.describe_maps(link)
 
 
 @router.get("/maps", response_model=list[TableMapRead])
-def list_maps(env: str, work: WorkDep) -> list[TableMapRead]:
-    with work as (session, actor):
-        return overview.describe_maps(_link(session, actor, env))
+def list_maps(env: str, session: SessionDep, actor: CurrentUser) -> list[TableMapRead]:
+    return overview.describe_maps(_link(session, actor, env))
 
 
 @router.get("/maps/{name}", response_model=TableMapRead)
-def show_map(env: str, name: str, work: WorkDep) -> TableMapRead:
-    with work as (session, actor):
-        found = [m for m in overview.describe_maps(_link(session, actor, env)) if m.name == name]
-    if not found:
-        raise ERR.NO_MAPS.error(name=name)
-    return found[0]
+def show_map(env: str, name: str, session: SessionDep, actor: CurrentUser) -> TableMapRead:
+    return _described(_link(session, actor, env), name)
 
 
 @router.post("/maps/actions", response_model=list[TableMapRead])
-def act_on_maps(env: str, body: MapAction, work: WorkDep) -> list[TableMapRead]:
+def act_on_maps(
+    env: str, body: MapAction, session: SessionDep, actor: CurrentUser
+) -> list[TableMapRead]:
     """Run (optionally with initial sync), pause, resume or stop several maps at once."""
-    with work as (session, actor):
-        link = _link(session, actor, env)
-        if body.action == "run":
-            tablemaps.run_maps(
-                session, actor, link, body.maps, initial_sync=body.initial_sync, master=body.master
-            )
-        elif body.action in ("pause", "resume", "stop"):
-            operation = {
-                "pause": tablemaps.pause_maps,
-                "resume": tablemaps.resume_maps,
-                "stop": tablemaps.stop_maps,
-            }[body.action]
-            operation(session, actor, link, body.maps)
-        else:
-            raise ERR.INVALID_INPUT.error(
-                field="action", problem=f"'{body.action}' is not run, pause, resume or stop"
-            )
-        return overview.describe_maps(link)
+    link = _link(session, actor, env)
+    if body.action == "run":
+        tablemaps.run_maps(
+            session, actor, link, body.maps, initial_sync=body.initial_sync, master=body.master
+        )
+    elif body.action in _OPERATIONS:
+        _OPERATIONS[body.action](session, actor, link, body.maps)
+    else:
+        raise ERR.INVALID_INPUT.error(
+            field="action", problem=f"'{body.action}' is not run, pause, resume or stop"
+        )
+    return overview.describe_maps(link)
 
 
 @router.get("/maps/{name}/queue", response_model=list[QueuedRead])
 def list_queue(
-    env: str, name: str, work: WorkDep, after: int | None = None, limit: int = 50
+    env: str,
+    name: str,
+    session: SessionDep,
+    actor: CurrentUser,
+    after: int | None = None,
+    limit: int = 50,
 ) -> list[QueuedRead]:
     """Queued changes of a (paused) map, page by page: pass the last position as `after`."""
-    with work as (session, actor):
-        return overview.queued_records(_link(session, actor, env), name, after, limit)
+    return overview.queued_records(_link(session, actor, env), name, after, limit)
 
 
 @router.put("/maps/{name}/limits", response_model=TableMapRead)
-def set_limits(env: str, name: str, body: QueueLimits, work: WorkDep) -> TableMapRead:
-    with work as (session, actor):
-        link = _link(session, actor, env)
-        tablemaps.set_queue_limits(
-            session,
-            actor,
-            link,
-            name,
-            max_age_seconds=body.max_age_seconds,
-            max_bytes=body.max_bytes,
-        )
-        return next(m for m in overview.describe_maps(link) if m.name == name)
+def set_limits(
+    env: str, name: str, body: QueueLimits, session: SessionDep, actor: CurrentUser
+) -> TableMapRead:
+    link = _link(session, actor, env)
+    tablemaps.set_queue_limits(
+        session, actor, link, name, max_age_seconds=body.max_age_seconds, max_bytes=body.max_bytes
+    )
+    return _described(link, name)
 
 
 @router.get("/errors", response_model=list[SyncErrorRead])
-def list_errors(env: str, work: WorkDep, map: str | None = None) -> list[SyncErrorRead]:
-    with work as (session, actor):
-        return overview.list_errors(_link(session, actor, env), map)
+def list_errors(
+    env: str, session: SessionDep, actor: CurrentUser, map: str | None = None
+) -> list[SyncErrorRead]:
+    return overview.list_errors(_link(session, actor, env), map)
 
 
 @router.post("/errors/retry", response_model=RetryResult)
-def retry_errors(env: str, map: str, work: WorkDep, id: int | None = None) -> RetryResult:
+def retry_errors(
+    env: str, map: str, session: SessionDep, actor: CurrentUser, id: int | None = None
+) -> RetryResult:
     """Retry a map's open errors, or only the one with `id`."""
-    with work as (session, actor):
-        fixed, failing = overview.retry_errors(_link(session, actor, env), map, id)
+    fixed, failing = overview.retry_errors(_link(session, actor, env), map, id)
     return RetryResult(fixed=fixed, still_failing=failing)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from dualwrite.api.deps import SettingsDep, WorkDep
+from dualwrite.api.deps import CurrentUser, SessionDep, SettingsDep
 from dualwrite.lifecycle import environments, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec, environment_detail
 from dualwrite.schemas import EnvironmentCreate, EnvironmentDetail, EnvironmentRead
@@ -13,16 +13,16 @@ router = APIRouter(prefix="/environments", tags=["lifecycle"])
 
 
 @router.get("", response_model=list[EnvironmentRead])
-def list_environments(work: WorkDep, project: str | None = None) -> list[EnvironmentRead]:
-    with work as (session, actor):
-        scope = projects.get_project(session, actor, project) if project else None
-        envs = environments.list_environments(session, actor, scope)
-        return [EnvironmentRead.of(e) for e in envs]
+def list_environments(
+    session: SessionDep, actor: CurrentUser, project: str | None = None
+) -> list[EnvironmentRead]:
+    scope = projects.get_project(session, actor, project) if project else None
+    return [EnvironmentRead.of(e) for e in environments.list_environments(session, actor, scope)]
 
 
 @router.post("", response_model=EnvironmentRead, status_code=status.HTTP_201_CREATED)
 def deploy_environment(
-    body: EnvironmentCreate, work: WorkDep, settings: SettingsDep
+    body: EnvironmentCreate, session: SessionDep, actor: CurrentUser, settings: SettingsDep
 ) -> EnvironmentRead:
     spec = EnvironmentSpec(
         name=body.name,
@@ -31,13 +31,12 @@ def deploy_environment(
         legal_entities=body.legal_entities,
         data_store_url=body.data_store_url,
     )
-    with work as (session, actor):
-        project = projects.get_project(session, actor, body.project)
-        env = environments.deploy_environment(session, settings, actor, project, spec)
-        return EnvironmentRead.of(env)
+    project = projects.get_project(session, actor, body.project)
+    env = environments.deploy_environment(session, settings, actor, project, spec)
+    return EnvironmentRead.of(env)
 
 
 @router.get("/{name}", response_model=EnvironmentDetail)
-def show_environment(name: str, work: WorkDep) -> EnvironmentDetail:
-    with work as (session, actor):
-        return environment_detail(environments.get_environment(session, actor, name))
+def show_environment(name: str, session: SessionDep, actor: CurrentUser) -> EnvironmentDetail:
+    """The environment with its legal entities and the row count of each data store table."""
+    return environment_detail(environments.get_environment(session, actor, name))

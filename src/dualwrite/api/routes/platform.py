@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from dualwrite.api.deps import SettingsDep, WorkDep
+from dualwrite.api.deps import CurrentUser, SessionDep, SettingsDep
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     AdminChange,
@@ -17,9 +17,8 @@ router = APIRouter(tags=["power platform"])
 
 
 @router.get("/platform/environments", response_model=list[PlatformEnvironmentRead])
-def list_environments(work: WorkDep) -> list[PlatformEnvironmentRead]:
-    with work as (session, actor):
-        return [PlatformEnvironmentRead.of(e) for e in platform.list_environments(session, actor)]
+def list_environments(session: SessionDep, actor: CurrentUser) -> list[PlatformEnvironmentRead]:
+    return [PlatformEnvironmentRead.of(e) for e in platform.list_environments(session, actor)]
 
 
 @router.post(
@@ -28,35 +27,34 @@ def list_environments(work: WorkDep) -> list[PlatformEnvironmentRead]:
     status_code=status.HTTP_201_CREATED,
 )
 def create_environment(
-    body: PlatformEnvironmentCreate, work: WorkDep, settings: SettingsDep
+    body: PlatformEnvironmentCreate, session: SessionDep, actor: CurrentUser, settings: SettingsDep
 ) -> PlatformEnvironmentRead:
-    with work as (session, actor):
-        env = platform.create_environment(
-            session,
-            actor,
-            name=body.name,
-            region=body.region,
-            dataverse=body.dataverse,
-            dataverse_url=body.dataverse_url,
-            default_url=platform.default_dataverse_url(settings, body.name),
-        )
-        return PlatformEnvironmentRead.of(env)
+    env = platform.create_environment(
+        session,
+        actor,
+        name=body.name,
+        region=body.region,
+        dataverse=body.dataverse,
+        dataverse_url=body.dataverse_url,
+        default_url=platform.default_dataverse_url(settings, body.name),
+    )
+    return PlatformEnvironmentRead.of(env)
 
 
 @router.get("/platform/environments/{env}", response_model=PlatformEnvironmentRead)
-def show_environment(env: str, work: WorkDep) -> PlatformEnvironmentRead:
-    with work as (session, actor):
-        return PlatformEnvironmentRead.of(platform.get_environment(session, actor, env))
+def show_environment(env: str, session: SessionDep, actor: CurrentUser) -> PlatformEnvironmentRead:
+    """One environment, by its ID or its name."""
+    return PlatformEnvironmentRead.of(platform.get_environment(session, actor, env))
 
 
 @router.post("/platform/environments/{env}/admins", response_model=PlatformEnvironmentRead)
-def add_admin(env: str, body: AdminChange, work: WorkDep) -> PlatformEnvironmentRead:
-    with work as (session, actor):
-        found = platform.get_environment(session, actor, env)
-        return PlatformEnvironmentRead.of(platform.add_admin(session, actor, found, body.upn))
+def add_admin(
+    env: str, body: AdminChange, session: SessionDep, actor: CurrentUser
+) -> PlatformEnvironmentRead:
+    found = platform.get_environment(session, actor, env)
+    return PlatformEnvironmentRead.of(platform.add_admin(session, actor, found, body.upn))
 
 
 @router.get("/regions", response_model=list[RegionRead])
-def list_regions(work: WorkDep) -> list[RegionRead]:
-    with work as (session, _actor):
-        return [RegionRead.model_validate(r) for r in platform.regions(session)]
+def list_regions(session: SessionDep, _actor: CurrentUser) -> list[RegionRead]:
+    return [RegionRead.model_validate(r) for r in platform.regions(session)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from dualwrite.api.deps import WorkDep
+from dualwrite.api.deps import CurrentUser, SessionDep
 from dualwrite.identity import directory
 from dualwrite.schemas import LicenseChange, LicenseRead, RoleChange, UserCreate, UserRead
 
@@ -12,57 +12,51 @@ router = APIRouter(tags=["users"])
 
 
 @router.get("/users", response_model=list[UserRead])
-def list_users(work: WorkDep) -> list[UserRead]:
-    with work as (session, actor):
-        return [UserRead.of(u) for u in directory.list_users(session, actor)]
+def list_users(session: SessionDep, actor: CurrentUser) -> list[UserRead]:
+    return [UserRead.of(u) for u in directory.list_users(session, actor)]
 
 
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        user = directory.create_user(
-            session,
-            actor,
-            upn=body.upn,
-            display_name=body.display_name,
-            password=body.password,
-            roles=body.roles,
-            licenses=body.licenses,
-        )
-        return UserRead.of(user)
+def create_user(body: UserCreate, session: SessionDep, actor: CurrentUser) -> UserRead:
+    user = directory.create_user(
+        session,
+        actor,
+        upn=body.upn,
+        display_name=body.display_name,
+        password=body.password,
+        roles=body.roles,
+        licenses=body.licenses,
+    )
+    return UserRead.of(user)
 
 
 @router.get("/users/{upn}", response_model=UserRead)
-def show_user(upn: str, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        return UserRead.of(directory.visible_user(session, actor, upn))
+def show_user(upn: str, session: SessionDep, actor: CurrentUser) -> UserRead:
+    return UserRead.of(directory.visible_user(session, actor, upn))
 
 
 @router.post("/users/{upn}/roles", response_model=UserRead)
-def grant_role(upn: str, body: RoleChange, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        return UserRead.of(directory.assign_role(session, actor, upn, body.role))
+def grant_role(upn: str, body: RoleChange, session: SessionDep, actor: CurrentUser) -> UserRead:
+    return UserRead.of(directory.assign_role(session, actor, upn, body.role))
 
 
 @router.delete("/users/{upn}/roles/{role}", response_model=UserRead)
-def revoke_role(upn: str, role: str, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        return UserRead.of(directory.remove_role(session, actor, upn, role))
+def revoke_role(upn: str, role: str, session: SessionDep, actor: CurrentUser) -> UserRead:
+    return UserRead.of(directory.remove_role(session, actor, upn, role))
 
 
 @router.post("/users/{upn}/licenses", response_model=UserRead)
-def assign_license(upn: str, body: LicenseChange, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        return UserRead.of(directory.assign_license(session, actor, upn, body.sku))
+def assign_license(
+    upn: str, body: LicenseChange, session: SessionDep, actor: CurrentUser
+) -> UserRead:
+    return UserRead.of(directory.assign_license(session, actor, upn, body.sku))
 
 
 @router.delete("/users/{upn}/licenses/{sku}", response_model=UserRead)
-def remove_license(upn: str, sku: str, work: WorkDep) -> UserRead:
-    with work as (session, actor):
-        return UserRead.of(directory.remove_license(session, actor, upn, sku))
+def remove_license(upn: str, sku: str, session: SessionDep, actor: CurrentUser) -> UserRead:
+    return UserRead.of(directory.remove_license(session, actor, upn, sku))
 
 
 @router.get("/licenses", response_model=list[LicenseRead])
-def list_licenses(work: WorkDep) -> list[LicenseRead]:
-    with work as (session, _actor):
-        return [LicenseRead.model_validate(lic) for lic in directory.license_catalogue(session)]
+def list_licenses(session: SessionDep, _actor: CurrentUser) -> list[LicenseRead]:
+    return [LicenseRead.model_validate(lic) for lic in directory.license_catalogue(session)]
