@@ -140,6 +140,12 @@ class _Catalogue:
         "No {kind} named '{name}' was found.",
         "Check the spelling; `dualwrite {noun} list` shows what exists.",
     )
+    NO_SUCH_ROUTE = CatalogueEntry(
+        "DW1009",
+        NotFoundError,
+        "There is no {method} {path}.",
+        "The API's routes are listed at /docs.",
+    )
     UNKNOWN_REGION = CatalogueEntry(
         "DW1003",
         ValidationError,

@@ -84,10 +84,14 @@ def _problem(exc: Exception) -> Problem:
         return Problem.of(exc)
     if isinstance(exc, RequestValidationError):
         return Problem.of(validation_problem(exc))
-    if isinstance(exc, HTTPException):
-        hint = "The API's routes are listed at /docs."
+    if isinstance(exc, HTTPException):  # the framework's own: no such route or method
+        entry = ERR.NO_SUCH_ROUTE
         return Problem(
-            exc.status_code, None, str(exc.detail), hint, headers=dict(exc.headers or {})
+            exc.status_code,
+            entry.code,
+            str(exc.detail),
+            entry.hint,
+            headers=dict(exc.headers or {}),
         )
     log.error("unexpected error", exc_info=exc)
     return Problem.of(ERR.INTERNAL.error())
