@@ -26,7 +26,7 @@ from dualwrite.engine.syncstate import (
     set_position,
     sync_errors,
 )
-from dualwrite.maps.model import TableMap, writes_fo
+from dualwrite.maps.model import TableMap
 from dualwrite.maps.validate import dependency_order
 
 Progress = Callable[[str, int, int], None]
@@ -34,9 +34,8 @@ Master = Literal["fo", "dataverse"]
 
 
 def directions(tmap: TableMap) -> list[Direction]:
-    """F&O → Dataverse always (the key flows); Dataverse → F&O when anything flows back."""
-    back = any(writes_fo(f.direction) for f in tmap.fields)
-    return ["fo_to_dv", "dv_to_fo"] if back else ["fo_to_dv"]
+    """F&O → Dataverse always (the key flows); Dataverse → F&O when a field or lookup flows back."""
+    return ["fo_to_dv", "dv_to_fo"] if tmap.flows_to_fo else ["fo_to_dv"]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 Direction = Literal["fo_to_dv", "dv_to_fo", "both"]
@@ -16,6 +17,19 @@ DIRECTIONS: dict[str, Direction] = {
     "both": "both",
 }
 FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "is_null", "not_null")
+
+
+def canonical(value: Any) -> Any:
+    """A hashable form under which equal values meet: 1, 1.0, Decimal("1.00") and True are one.
+
+    Drivers hand booleans back as 0/1 and money as Decimal, so values are compared by number;
+    text never equals a number ("1" is not 1).
+    """
+    if isinstance(value, bool | int | float | Decimal):
+        return Decimal(str(int(value) if isinstance(value, bool) else value))
+    if isinstance(value, list | tuple):
+        return tuple(canonical(v) for v in value)
+    return ("text", value) if isinstance(value, str) else ("other", repr(value))
 
 
 def writes_dv(direction: Direction) -> bool:
@@ -35,11 +49,10 @@ class ValueMap:
     default_fo: Any = None  # for a Dataverse value not in the table
 
     def invertible(self) -> bool:
-        fo_values = [fo for fo, _ in self.pairs]
-        dv_values = [dv for _, dv in self.pairs]
-        return len(set(map(repr, fo_values))) == len(fo_values) and len(
-            set(map(repr, dv_values))
-        ) == len(dv_values)
+        """True when each side's values are distinct, so one table serves both directions."""
+        fo_values = {canonical(fo) for fo, _ in self.pairs}
+        dv_values = {canonical(dv) for _, dv in self.pairs}
+        return len(fo_values) == len(dv_values) == len(self.pairs)
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,12 @@ class TableMap:
         """Maps whose rows must exist first: every lookup's map, the company map included."""
         names = [lk.map for lk in self.all_lookups()]
         return tuple(dict.fromkeys(n for n in names if n != self.name))
+
+    @property
+    def flows_to_fo(self) -> bool:
+        """True when anything flows from Dataverse back to F&O (else the map is one-way)."""
+        directions = [f.direction for f in self.fields] + [lk.direction for lk in self.lookups]
+        return any(writes_fo(d) for d in directions)
 
     def all_lookups(self) -> tuple[Lookup, ...]:
         return ((self.company,) if self.company else ()) + self.lookups

@@ -6,13 +6,30 @@ other side's data and belongs to the engine.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dualwrite.maps.model import FieldMap, Filter, Lookup, Side, TableMap, writes_dv, writes_fo
+from dualwrite.maps.model import (
+    FieldMap,
+    Filter,
+    Lookup,
+    Side,
+    TableMap,
+    canonical,
+    writes_dv,
+    writes_fo,
+)
 
 Row = dict[str, Any]
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)
@@ -22,12 +39,13 @@ class LookupNeed:
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        # Some drivers hand booleans back as 0/1: compare truth values, never bool with text.
-        return isinstance(a, int) and isinstance(b, int) and bool(a) == bool(b)
-    if isinstance(a, int | float | Decimal) and isinstance(b, int | float | Decimal):
-        return Decimal(str(a)) == Decimal(str(b))
-    return bool(a == b)
+    return bool(canonical(a) == canonical(b))
+
+
+def _ordered(value: Any) -> Any:
+    # Numbers compare as Decimal (money comes back as Decimal, TOML gives int/float);
+    # text and moments compare as they are.
+    return canonical(value) if isinstance(value, int | float | Decimal) else value
 
 
 def _to_dv(fm: FieldMap, value: Any) -> Any:
@@ -89,16 +107,15 @@ def _matches(flt: Filter, row: Row) -> bool:
     if flt.op == "in":
         return any(_same(value, v) for v in flt.value or [])
     if value is None:
-        return False
+        return False  # as in SQL: NULL passes no comparison, not even !=
     if flt.op == "=":
         return _same(value, flt.value)
     if flt.op == "!=":
         return not _same(value, flt.value)
-    left, right = value, flt.value
-    if isinstance(value, int | float | Decimal):
-        left, right = Decimal(str(value)), Decimal(str(flt.value))
-    comparisons = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}
-    return bool(comparisons[flt.op])
+    try:
+        return bool(_COMPARE[flt.op](_ordered(value), _ordered(flt.value)))
+    except TypeError:  # a number against text: validation refuses it, a row may still hold it
+        return False
 
 
 def matches_filters(tmap: TableMap, side: Side, row: Row) -> bool:
