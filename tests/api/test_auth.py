@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dualwrite.api.app import create_app
@@ -117,3 +118,54 @@ def test_a_token_only_works_the_way_it_was_issued(client: TestClient, world: Non
     client.cookies.clear()
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {cookie}"})
     assert response.status_code == 401
+
+
+def test_browsers_may_sign_in_with_a_same_site_form(client: TestClient, world: None) -> None:
+    form = {"upn": UPN, "password": PASSWORD}
+    plain = client.post("/api/v1/auth/login", data=form)
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["csrf_token"]
+    same_site = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/api/v1/auth/login", data=form, headers=same_site).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+    ids=["other origin", "opaque origin", "cross-site fetch"],
+)
+def test_a_form_from_another_site_cannot_sign_the_browser_in(
+    client: TestClient, world: None, headers: dict[str, str]
+) -> None:
+    form = {"upn": UPN, "password": PASSWORD}
+    response = client.post("/api/v1/auth/login", data=form, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (403, "DW3005")
+    assert "dw_session" not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "field"),
+    [
+        (b'{"upn": "x"}', "text/plain", "body"),
+        (b"{not json", "application/json", "body"),
+        (b'{"upn": "x"}', "application/json", "password"),
+        (b"upn=x", "application/x-www-form-urlencoded", "password"),
+    ],
+)
+def test_a_sign_in_body_that_is_not_credentials_is_dw1000(
+    client: TestClient, world: None, content: bytes, content_type: str, field: str
+) -> None:
+    response = client.post(
+        "/api/v1/auth/login", content=content, headers={"content-type": content_type}
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "DW1000")
+    assert response.json()["detail"].startswith(field)
+
+
+def test_openapi_describes_both_sign_in_bodies(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()  # the root alias redirects to the API's
+    body = spec["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "application/x-www-form-urlencoded"}
+    assert body["application/json"]["schema"]["$ref"] in (
+        f"#/components/schemas/{name}" for name in spec["components"]["schemas"]
+    )

@@ -52,6 +52,7 @@ def test_a_malformed_json_body_is_dw1000(client: TestClient, login: Login) -> No
     headers = {**login("admin"), "content-type": "application/json"}
     response = client.post("/api/v1/projects", content=b"{not json", headers=headers)
     assert (response.status_code, response.json()["code"]) == (422, "DW1000")
+    assert response.json()["detail"].startswith("body: is not valid JSON (")
 
 
 def test_a_bad_query_parameter_is_dw1000(client: TestClient, login: Login) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+import pydantic
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -15,12 +19,14 @@ from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
+from dualwrite.schemas import SignInRequest
 from dualwrite.settings import Settings
 
 SESSION_COOKIE = "dw_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def get_settings(request: Request) -> Settings:
@@ -70,12 +76,13 @@ _cookie = APIKeyCookie(
 )
 
 
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(FORM_TYPES)
+
+
 async def _presented_csrf(request: Request) -> str | None:
     presented = request.headers.get(CSRF_HEADER)
-    content_type = request.headers.get("content-type", "")
-    if presented is None and content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if presented is None and _is_form(request):
         presented = str((await request.form()).get(CSRF_FIELD, "")) or None
     return presented
 
@@ -107,3 +114,58 @@ def get_current_user(session: SessionDep, credentials: CredentialsDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def _refuse_cross_site(request: Request) -> None:
+    """A form on another site could sign the visitor in to the attacker's account (login CSRF).
+    Browsers name the sender in Sec-Fetch-Site / Origin; clients that send neither are not
+    browsers, so no third party can make them post."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise ERR.CSRF_FAILED.error()
+    if origin is not None and urlsplit(origin).netloc != request.url.netloc:
+        raise ERR.CSRF_FAILED.error()
+
+
+async def _sign_in_data(request: Request) -> Any:
+    if _is_form(request):
+        _refuse_cross_site(request)
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    content_type = request.headers.get("content-type", "application/json")
+    if not content_type.startswith("application/json"):
+        raise ERR.INVALID_INPUT.error(field="body", problem="send JSON or an HTML form")
+    try:
+        return await request.json()
+    except json.JSONDecodeError as exc:
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "ctx": {"error": exc.msg},
+        }
+        raise RequestValidationError([error]) from exc
+
+
+async def sign_in_body(request: Request) -> SignInRequest:
+    """The credentials as JSON (API clients, scripts) or as a form (plain HTML forms)."""
+    data = await _sign_in_data(request)
+    try:
+        return SignInRequest.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+        raise RequestValidationError(errors) from exc
+
+
+SignInBody = Annotated[SignInRequest, Depends(sign_in_body)]
+# The body sign_in_body reads, for the OpenAPI description (FastAPI cannot see into it).
+SIGN_IN_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": {"$ref": "#/components/schemas/SignInRequest"}}
+            for media in ("application/json", FORM_TYPES[0])
+        },
+    }
+}

@@ -67,16 +67,25 @@ def problem_response(problem: Problem) -> JSONResponse:
     )
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
-    return ".".join(parts) or "request"
+def _field(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":  # its loc ends in a character position, not a name
+        return "body"
+    where = ("body", "query", "path", "header", "cookie")
+    return ".".join(str(p) for p in error["loc"] if p not in where) or "request"
+
+
+def _complaint(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error")
+        return f"is not valid JSON ({reason})" if reason else "is not valid JSON"
+    return str(error["msg"]).lower()
 
 
 def validation_problem(exc: RequestValidationError) -> DualWriteError:
     """DW1000 naming every field that failed and what is wrong with the first one."""
     errors = list(exc.errors()) or [{"loc": ("request",), "msg": "is invalid"}]
-    fields = ", ".join(dict.fromkeys(_field(tuple(e["loc"])) for e in errors))
-    return ERR.INVALID_INPUT.error(field=fields, problem=str(errors[0]["msg"]).lower())
+    fields = ", ".join(dict.fromkeys(_field(e) for e in errors))
+    return ERR.INVALID_INPUT.error(field=fields, problem=_complaint(errors[0]))
 
 
 def _problem(exc: Exception) -> Problem:

@@ -149,6 +149,12 @@ def api_docs_alias() -> Response:
     return RedirectResponse("/docs", status_code=307)
 
 
+@router.get("/openapi.json")
+def openapi_alias(request: Request) -> Response:
+    """Where tools look first; the description itself lives under the API prefix."""
+    return RedirectResponse(str(request.app.openapi_url), status_code=307)
+
+
 def install(app: FastAPI) -> None:
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "swagger"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from dualwrite.api.auth_cookies import clear_session_cookie, set_session_cookie
-from dualwrite.api.deps import CredentialsDep, CurrentUser, SessionDep, SettingsDep, StoreDep
+from dualwrite.api.deps import (
+    SIGN_IN_BODY_DOC,
+    CredentialsDep,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    SignInBody,
+    StoreDep,
+)
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.schemas import MeRead, SignInRequest, TokenRead, UserRead
@@ -20,17 +28,17 @@ def token(body: SignInRequest, settings: SettingsDep, store: StoreDep) -> TokenR
     return TokenRead(access_token=signed.token, expires_at=signed.expires_at)
 
 
-@router.post("/login", response_model=MeRead)
+@router.post("/login", response_model=MeRead, openapi_extra=SIGN_IN_BODY_DOC)
 def login(
-    body: SignInRequest,
+    body: SignInBody,
     request: Request,
     response: Response,
     settings: SettingsDep,
     store: StoreDep,
     session: SessionDep,
 ) -> MeRead:
-    """Sign in for browsers: sets the session cookie; writes then need the returned csrf_token
-    in the X-CSRF-Token header."""
+    """Sign in for browsers (JSON or a same-site form): sets the session cookie; writes then
+    need the returned csrf_token in the X-CSRF-Token header."""
     # sign_in commits on its own: a failed attempt must be recorded even though it raises.
     signed = sessions.sign_in(store, settings, body.upn, body.password, SessionKind.COOKIE)
     set_session_cookie(response, request, signed.token, settings.session_hours * 3600)
