@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
 
@@ -12,6 +14,7 @@ from dualwrite.stores.datastore import (
     Side,
     ensure_legal_entities,
     legal_entities,
+    metadata_for,
     prepare_data_store,
     row_counts,
 )
@@ -21,6 +24,8 @@ from dualwrite.stores.datastore import (
 def test_empty_database_gets_the_schema(database_url: str, side: Side) -> None:
     report = prepare_data_store(database_url, side)
     assert report.created
+    assert report.status == "created"
+    assert set(report.tables) == set(metadata_for(side).tables)
     engine = make_engine(database_url)
     try:
         tables = set(inspect(engine).get_table_names())
@@ -36,6 +41,7 @@ def test_existing_store_is_adopted_with_its_rows(database_url: str) -> None:
     ensure_legal_entities(database_url, ["USMF"])
     report = prepare_data_store(database_url, Side.FO)
     assert not report.created
+    assert report.status == "existing"
     assert [e.id for e in legal_entities(database_url)] == ["USMF"]
     assert legal_entities(database_url)[0].name == "Contoso Entertainment System USA"
 
@@ -45,8 +51,11 @@ def test_unrelated_tables_stay_and_the_schema_is_added(database_url: str) -> Non
     other = MetaData()
     Table("invoices_archive", other, Column("id", Integer, primary_key=True))
     other.create_all(engine)
-    engine.dispose()
-    assert prepare_data_store(database_url, Side.DATAVERSE).created
+    try:
+        assert prepare_data_store(database_url, Side.DATAVERSE).created
+        assert "invoices_archive" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
 
 
 def test_partial_store_is_refused_naming_what_is_missing_and_nothing_is_created(
@@ -106,3 +115,68 @@ def test_plain_sql_sees_lowercase_unquoted_names(database_url: str) -> None:
             assert conn.execute(text("SELECT legalentityid FROM legalentities")).scalar() == "DEMF"
     finally:
         engine.dispose()
+
+
+def test_extra_columns_and_tables_do_not_stop_adoption(database_url: str) -> None:
+    prepare_data_store(database_url, Side.DATAVERSE)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE account ADD COLUMN new_loyaltytier VARCHAR(20)"))
+            conn.execute(text("CREATE TABLE new_customtable (id INTEGER PRIMARY KEY)"))
+    finally:
+        engine.dispose()
+    assert prepare_data_store(database_url, "dataverse").status == "existing"
+
+
+def test_a_missing_column_alone_is_refused(database_url: str) -> None:
+    prepare_data_store(database_url, Side.FO)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE contactpersons"))
+            conn.execute(text("CREATE TABLE contactpersons (recid INTEGER PRIMARY KEY)"))
+        with pytest.raises(DualWriteError) as err:
+            prepare_data_store(database_url, Side.FO)
+        assert err.value.code == "DW2003"
+        assert "contactpersons.contactpersonid" in err.value.message
+        assert "missing tables" not in err.value.message
+    finally:
+        engine.dispose()
+
+
+def test_both_sides_can_share_one_database(database_url: str) -> None:
+    prepare_data_store(database_url, Side.FO)
+    # The table names of the two sides never collide, so one database can hold both stores.
+    assert prepare_data_store(database_url, Side.DATAVERSE).created
+    assert prepare_data_store(database_url, Side.FO).status == "existing"
+
+
+def test_reading_an_unprepared_store_names_the_problem(database_url: str) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: legal_entities(database_url),
+        lambda: row_counts(database_url, Side.DATAVERSE),
+        lambda: ensure_legal_entities(database_url, ["USMF"]),
+    ]
+    for call in calls:
+        with pytest.raises(DualWriteError) as err:
+            call()
+        assert err.value.code == "DW1000"
+        assert "prepare the data store first" in err.value.message
+
+
+def test_legal_entities_get_their_names_once(database_url: str) -> None:
+    prepare_data_store(database_url, Side.FO)
+    ensure_legal_entities(database_url, ["USMF", "DEMF", "GBSI", "ZZ1", "USMF"])
+    entities = ensure_legal_entities(database_url, ["DEMF"])
+    assert [(e.id, e.name) for e in entities] == [
+        ("DEMF", "Contoso Entertainment System Germany"),
+        ("GBSI", "Contoso Entertainment System UK"),
+        ("USMF", "Contoso Entertainment System USA"),
+        ("ZZ1", "Company ZZ1"),
+    ]
+    with pytest.raises(DualWriteError) as err:
+        ensure_legal_entities(database_url, ["TOOLONG", "us mf"])
+    assert err.value.code == "DW1000"
+    assert "'TOOLONG', 'us mf'" in err.value.message
+    assert row_counts(database_url, Side.FO)["legalentities"] == 4

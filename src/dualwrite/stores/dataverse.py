@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -16,8 +15,10 @@ from sqlalchemy import (
     func,
 )
 
+from dualwrite.stores.types import Moment
+
 Guid = String(36)  # portable across SQLite, PostgreSQL and MariaDB; lowercase canonical form
-Money = Numeric(32, 6)
+Money = Numeric(32, 6)  # Dataverse money: same precision as the F&O side
 
 metadata = MetaData()
 
@@ -30,13 +31,13 @@ def _standard(table: str) -> list[Column[object]]:
         Column("statuscode", Integer, nullable=False, server_default="1"),
         Column(
             "createdon",
-            DateTime(timezone=True),
+            Moment,
             nullable=False,
             server_default=func.current_timestamp(),
         ),
         Column(
             "modifiedon",
-            DateTime(timezone=True),
+            Moment,
             nullable=False,
             server_default=func.current_timestamp(),
         ),

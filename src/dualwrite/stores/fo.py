@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKeyConstraint,
     Integer,
     MetaData,
@@ -16,10 +15,10 @@ from sqlalchemy import (
     func,
 )
 
-from dualwrite.stores.types import AutoId
+from dualwrite.stores.types import AutoId, Moment
 
-RecId = AutoId
-Money = Numeric(32, 6)
+RecId = AutoId  # F&O's RecId: a 64-bit surrogate key, auto-incremented on every backend
+Money = Numeric(32, 6)  # F&O's AmountMST/Price precision, same as Dataverse money columns
 
 metadata = MetaData()
 
@@ -31,7 +30,7 @@ def _recid() -> Column[int]:
 def _modified() -> Column[object]:
     return Column(
         "modifieddatetime",
-        DateTime(timezone=True),
+        Moment,
         nullable=False,
         server_default=func.current_timestamp(),
     )
@@ -44,6 +43,7 @@ legalentities = Table(
     Column("legalentityid", String(4), nullable=False),
     Column("name", String(100), nullable=False),
     Column("addresscountryregionid", String(10)),
+    # No foreign key: a company is deployed before any currency exists in its store.
     Column("currencycode", String(3)),
     _modified(),
     UniqueConstraint("legalentityid", name="uq_legalentities_key"),
@@ -86,6 +86,9 @@ customergroups = Table(
     _modified(),
     UniqueConstraint("dataareaid", "customergroupid", name="uq_customergroups_key"),
     ForeignKeyConstraint(["dataareaid"], ["legalentities.legalentityid"]),
+    ForeignKeyConstraint(
+        ["dataareaid", "paymenttermid"], ["paymentterms.dataareaid", "paymentterms.name"]
+    ),
 )
 
 customersv3 = Table(
@@ -118,6 +121,9 @@ customersv3 = Table(
         ["customergroups.dataareaid", "customergroups.customergroupid"],
     ),
     ForeignKeyConstraint(["salescurrencycode"], ["currencies.currencycode"]),
+    ForeignKeyConstraint(
+        ["dataareaid", "paymentterms"], ["paymentterms.dataareaid", "paymentterms.name"]
+    ),
 )
 
 vendorgroups = Table(
@@ -131,6 +137,9 @@ vendorgroups = Table(
     _modified(),
     UniqueConstraint("dataareaid", "vendorgroupid", name="uq_vendorgroups_key"),
     ForeignKeyConstraint(["dataareaid"], ["legalentities.legalentityid"]),
+    ForeignKeyConstraint(
+        ["dataareaid", "paymenttermid"], ["paymentterms.dataareaid", "paymentterms.name"]
+    ),
 )
 
 vendorsv2 = Table(
@@ -156,6 +165,9 @@ vendorsv2 = Table(
         ["vendorgroups.dataareaid", "vendorgroups.vendorgroupid"],
     ),
     ForeignKeyConstraint(["currencycode"], ["currencies.currencycode"]),
+    ForeignKeyConstraint(
+        ["dataareaid", "paymenttermsname"], ["paymentterms.dataareaid", "paymentterms.name"]
+    ),
 )
 
 releasedproductsv2 = Table(
@@ -183,6 +195,7 @@ contactpersons = Table(
     Column("contactpersonid", String(20), nullable=False),
     Column("firstname", String(25), nullable=False),
     Column("lastname", String(25), nullable=False),
+    # No foreign key: F&O keeps a contact when the customer it worked for is deleted.
     Column("customeraccount", String(20)),
     Column("jobtitle", String(60)),
     Column("email", String(255)),
