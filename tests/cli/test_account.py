@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from clirun import Run, as_json
 from factories import PASSWORD
 
@@ -15,6 +17,34 @@ def test_init_signs_the_admin_in_with_a_private_credentials_file(
     me = as_json(initialised("whoami", "--json"))
     assert me["upn"] == "admin@contoso.onmicrosoft.com"
     assert me["roles"] == ["Global administrator"]
+    assert os.stat(home / "credentials.json").st_mode & 0o777 == 0o600
+
+
+def test_init_prompts_for_the_password_twice(run: Run) -> None:
+    init = ("init", "--domain", "contoso.onmicrosoft.com", "--tenant-name", "Contoso")
+    admin = ("--admin-upn", "admin@contoso.onmicrosoft.com", "--admin-name", "Admin")
+    result = run(*init, *admin, input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n")
+    assert "do not match" in result.stdout + result.stderr
+    assert PASSWORD not in result.stdout  # hidden input
+    run("logout")
+    run("login", "--upn", "admin@contoso.onmicrosoft.com", "--password", PASSWORD)
+
+
+def test_init_takes_the_password_from_the_environment(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUALWRITE_ADMIN_PASSWORD", PASSWORD)
+    run(
+        *("init", "--domain", "contoso.onmicrosoft.com", "--tenant-name", "Contoso"),
+        *("--admin-upn", "admin@contoso.onmicrosoft.com", "--admin-name", "Admin"),
+    )
+    run("logout")
+    run("login", "--upn", "admin@contoso.onmicrosoft.com", "--password", PASSWORD)
+
+
+def test_login_makes_a_readable_credentials_file_private(initialised: Run, home: Path) -> None:
+    (home / "credentials.json").chmod(0o644)
+    initialised("login", "--upn", "admin@contoso.onmicrosoft.com", "--password", PASSWORD)
     assert os.stat(home / "credentials.json").st_mode & 0o777 == 0o600
 
 

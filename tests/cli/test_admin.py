@@ -142,13 +142,39 @@ def test_dataverse_seed_and_platform_admins(initialised: Run) -> None:
         )
     )
     assert added["admins"] == [ADMIN, "joe@contoso.onmicrosoft.com"]
-    assert (
-        "Wrote"
-        in initialised("data", "seed", "Field Service", "--dataverse", "--customers", "50").stdout
+    seeded = initialised(
+        *("data", "seed", "Field Service", "--dataverse", "--customers", "50"),
+        *("--vendors", "5", "--products", "7", "--contacts", "10"),
     )
+    assert "Wrote 72 rows" in seeded.stdout
     none = initialised("platform", "env", "create", "Bare", "--no-dataverse")
     assert none.exit_code == 0
     refused = initialised("data", "seed", "Bare", "--dataverse", ok=False)
     assert "Error DW4002" in refused.stderr
     regions = as_json(initialised("platform", "regions", "--json"))
     assert {"name": "West US", "geography": "United States"} in regions
+
+
+def test_tables_piped_into_a_file_are_not_cut(
+    initialised: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert "none" in initialised("project", "list").stdout  # an empty list says so
+    initialised("platform", "env", "create", "Contoso Field Service", "--region", "West US")
+    env = as_json(initialised("platform", "env", "show", "Contoso Field Service", "--json"))
+    table = initialised("platform", "env", "list").stdout
+    assert env["id"] in table and "Contoso Field Service" in table
+    assert "…" not in table
+
+
+def test_a_second_tenant_with_a_prompted_password(initialised: Run) -> None:
+    initialised(
+        *("tenant", "create", "fabrikam.onmicrosoft.com", "--name", "Fabrikam", "--restricted"),
+        *("--admin-upn", "admin@fabrikam.onmicrosoft.com", "--admin-name", "Fabrikam Admin"),
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    fabrikam = as_json(initialised("tenant", "show", "fabrikam.onmicrosoft.com", "--json"))
+    assert fabrikam["everyone_can_create_environments"] is False
+    initialised("login", "--upn", "admin@fabrikam.onmicrosoft.com", input=f"{PASSWORD}\n")
+    me = as_json(initialised("whoami", "--json"))
+    assert (me["tenant"], me["roles"]) == ("fabrikam.onmicrosoft.com", ["Global administrator"])

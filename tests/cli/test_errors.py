@@ -90,8 +90,9 @@ def test_not_initialised(run: Run) -> None:
 def test_a_garbled_credentials_file_means_not_signed_in(initialised: Run, home: Path) -> None:
     (home / "credentials.json").write_text("{not json")
     _assert_rendered(initialised("whoami", ok=False), "DW3003")
-    (home / "credentials.json").write_text('{"token": "forged"}')
-    _assert_rendered(initialised("whoami", ok=False), "DW3003")
+    for garbled in ('{"token": "forged"}', "[]", '{"token": 5}', '{"upn": "a@b.c"}'):
+        (home / "credentials.json").write_text(garbled)
+        _assert_rendered(initialised("whoami", ok=False), "DW3003")
 
 
 def test_seeding_needs_the_environment_to_be_visible(initialised: Run) -> None:
@@ -103,3 +104,10 @@ def test_seeding_needs_the_environment_to_be_visible(initialised: Run) -> None:
     _assert_rendered(
         initialised("data", "seed", "contoso-test", "--customers", "5", ok=False), "DW1002"
     )
+
+
+def test_a_data_directory_that_cannot_be_made(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run("--home", str(tmp_path / "a-file" / "home"), "whoami", ok=False)
+    _assert_rendered(result, "DW1000")
+    assert "a-file" in result.stderr

@@ -21,6 +21,7 @@ from dualwrite.schemas import (
     TenantRead,
     UserRead,
 )
+from factories import PASSWORD
 
 ADMIN = "admin@contoso.onmicrosoft.com"
 TENANT = "contoso.onmicrosoft.com"
@@ -32,8 +33,25 @@ OUTPUTS: list[tuple[tuple[str, ...], type[BaseModel], bool]] = [
     (("tenant", "show", TENANT), TenantRead, False),
     (("tenant", "settings", TENANT, "--capacity-gb", "12"), TenantRead, False),
     (("tenant", "capacity", TENANT), CapacityRead, False),
+    (
+        (
+            *("tenant", "create", "fabrikam.onmicrosoft.com", "--name", "Fabrikam"),
+            *("--admin-upn", "admin@fabrikam.onmicrosoft.com", "--admin-name", "Fabrikam Admin"),
+            *("--admin-password", PASSWORD),
+        ),
+        TenantRead,
+        False,
+    ),
     (("user", "list"), UserRead, True),
     (("user", "show", ADMIN), UserRead, False),
+    (
+        (
+            *("user", "create", "--upn", "pat@contoso.onmicrosoft.com", "--name", "Pat"),
+            *("--password", PASSWORD, "--license", "D365_FINANCE"),
+        ),
+        UserRead,
+        False,
+    ),
     (("user", "grant", ADMIN, "power-platform-admin"), UserRead, False),
     (("user", "license", ADMIN, "D365_FINANCE"), UserRead, False),
     (("license", "list"), LicenseRead, True),

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from clirun import Run, as_json
 
@@ -101,3 +102,18 @@ def test_serve_answers_health_over_http(run: Run, home: Path, tmp_path: Path) ->
                 server.kill()
                 server.wait()
     assert f"http://127.0.0.1:{port}/" in log.read_text()
+
+
+@pytest.mark.timeout(60)  # were the port not refused, this would serve until killed
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_taken_port_is_refused_before_any_work(run: Run, home: Path, command: str) -> None:
+    if command == "serve":
+        run("demo", "--no-serve", "--customers", "5", "--home", str(home))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run(command, "--port", port, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error DW1000: --port: cannot listen on 127.0.0.1:{port}")
+    assert not (home / "demo").exists()  # the demo was not built

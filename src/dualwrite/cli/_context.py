@@ -40,7 +40,10 @@ class Context:
             data = json.loads(self.settings.credentials_file.read_text())
         except (OSError, ValueError):
             raise ERR.NOT_SIGNED_IN.error() from None
-        return str(data.get("token", ""))
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ERR.NOT_SIGNED_IN.error()
+        return token
 
     @contextmanager
     def work(self) -> Iterator[tuple[Session, User]]:
@@ -55,6 +58,7 @@ class Context:
         payload = json.dumps({"token": signed.token, "upn": signed.upn})
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
+            path.chmod(0o600)  # before writing: a file that was already there keeps its mode
             handle.write(payload)
         return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 import pydantic
@@ -29,6 +30,17 @@ class CatchingGroup(TyperGroup):
         except DualWriteError as error:
             render(error)
             raise typer.Exit(1) from None
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # output piped into `head`: click exits quietly
+                raise
+            render(file_error(error))
+            raise typer.Exit(1) from None
+
+
+def file_error(error: OSError) -> DualWriteError:
+    """A folder or file we could not use (a --home that cannot be created, a full disk…)."""
+    where = error.filename if error.filename is not None else "file"
+    return ERR.INVALID_INPUT.error(field=str(where), problem=error.strerror or str(error))
 
 
 def settings_error(error: pydantic.ValidationError) -> DualWriteError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -15,6 +16,9 @@ console = Console(highlight=False, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the API's shapes).")]
 
+# Wide enough for any URL or ID; a table only takes the width its cells need.
+PIPE_WIDTH = 10_000
+
 
 def print_json(data: BaseModel | Sequence[BaseModel]) -> None:
     if isinstance(data, BaseModel):
@@ -26,33 +30,40 @@ def print_json(data: BaseModel | Sequence[BaseModel]) -> None:
 
 def _cell(value: Any) -> str:
     if isinstance(value, list):
+        if value and all(isinstance(v, dict) for v in value):
+            return "\n".join(" · ".join(_cell(v) for v in item.values()) for item in value)
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+        return "\n".join(f"{k}: {_cell(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "" if value is None else str(value)
 
 
+def _table_console() -> Console:
+    """In a terminal, its width; piped or redirected, nothing is cut (unless COLUMNS says so)."""
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+
+
 def print_table(rows: Sequence[BaseModel], columns: Sequence[str], title: str = "") -> None:
-    table = Table(title=title or None, show_lines=False)
+    table = Table(title=title or None, caption=None if rows else "none", show_lines=False)
     for column in columns:
-        table.add_column(column.replace("_", " "))
+        table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         data = row.model_dump(mode="json")
         table.add_row(*(_cell(data.get(c)) for c in columns))
-    console.print(table)
+    _table_console().print(table)
 
 
 def print_record(record: BaseModel, title: str = "") -> None:
     table = Table(title=title or None, show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     for key, value in record.model_dump(mode="json").items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            value = "; ".join(_cell(v) for v in value)
         table.add_row(key.replace("_", " "), _cell(value))
-    console.print(table)
+    _table_console().print(table)
 
 
 def show(data: BaseModel | Sequence[BaseModel], as_json: bool, columns: Sequence[str] = ()) -> None:

@@ -70,4 +70,4 @@ app.add_typer(errors_cmd.app, name="errors")
 
 
 def main() -> None:
-    app()
+    app(prog_name="dualwrite")  # also under `python -m dualwrite.cli`

@@ -32,7 +32,7 @@ def seed(
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5000,
     dataverse: Annotated[
-        bool, typer.Option("--dataverse", help="Seed a Dataverse: accounts = --customers.")
+        bool, typer.Option("--dataverse", help="Seed a Dataverse: --customers are accounts.")
     ] = False,
 ) -> None:
     """Stream generated rows into an environment's data store in batches, with progress."""
@@ -50,7 +50,14 @@ def seed(
     with progress_bars() as progress:
         if dataverse:
             written = seed_dataverse(
-                url, accounts=customers, seed=seed, batch_size=batch_size, progress=progress
+                url,
+                accounts=customers,
+                vendors=vendors,
+                products=products,
+                contacts=contacts,
+                seed=seed,
+                batch_size=batch_size,
+                progress=progress,
             )
         else:
             companies = [e.id for e in legal_entities(url)]

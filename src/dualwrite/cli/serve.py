@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +18,9 @@ from dualwrite.cli._context import Context, current
 from dualwrite.cli._output import console
 from dualwrite.cli._progress import progress_bars
 from dualwrite.control.store import ControlStore
-from dualwrite.demo import build_demo_world, demo_settings
+from dualwrite.demo import DemoWorld, build_demo_world, demo_settings
 from dualwrite.engine.worker import Worker
+from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.settings import Settings
@@ -27,9 +29,32 @@ HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 1
 PortOption = Annotated[int | None, typer.Option(help="Port (default 8000).")]
 
 
-def _run(settings: Settings, host: str | None, port: int | None, worker: bool = True) -> None:
-    host, port = host or settings.host, port or settings.port
-    app = create_app(settings)
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before announcing the URL, so a taken port is a DW error rather than a log line."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ERR.INVALID_INPUT.error(field="--host", problem=f"{host}: {exc.strerror}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        problem = f"cannot listen on {host}:{port}: {exc.strerror}"
+        raise ERR.INVALID_INPUT.error(field="--port", problem=problem) from None
+    return sock
+
+
+def url_of(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
+    """Serve on a bound socket (closed at the end), with the sync worker in a thread."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     stop = threading.Event()
     thread = None
     if worker:
@@ -38,10 +63,12 @@ def _run(settings: Settings, host: str | None, port: int | None, worker: bool = 
             target=Worker(ControlStore(settings.control_url)).run, args=(stop,), daemon=True
         )
         thread.start()
-    console.print(f"Serving on [bold]http://{host}:{port}/[/] — press Ctrl+C to stop.", markup=True)
+    host, port = sock.getsockname()[:2]
+    console.print(f"Serving on [bold]{url_of(host, port)}[/] — press Ctrl+C to stop.", markup=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         stop.set()
         if thread:
             thread.join(timeout=10)
@@ -59,7 +86,8 @@ def serve(
     """Serve the web UI and the REST API (OpenAPI docs at /docs) with the sync worker."""
     context = current(ctx)
     context.store().require_initialised()
-    _run(context.settings, host, port, worker=not no_worker)
+    settings = context.settings
+    _run(settings, _listen(host or settings.host, port or settings.port), worker=not no_worker)
 
 
 def worker(ctx: typer.Context) -> None:
@@ -93,15 +121,36 @@ def demo(
     settings = demo_settings(current(ctx).settings)
     if home is not None:
         settings = settings.model_copy(update={"home": home.expanduser().resolve()})
+    host, port = host or settings.host, port or settings.port
+    # Bound first: a taken port should fail before minutes of building, not after.
+    sock = None if no_serve else _listen(host, port)
+    try:
+        world = _build(settings, customers)
+        _announce(world, settings, url_of(host, port))
+    except BaseException:
+        if sock:
+            sock.close()
+        raise
+    if sock:
+        _run(settings, sock)
+
+
+def _build(settings: Settings, customers: int) -> DemoWorld:
+    """The demo world, with its admin's token kept in the demo's own data directory."""
     console.print(f"Building a fresh demo world in {settings.home} …")
     with progress_bars() as progress:
         world = build_demo_world(settings, progress, customers=customers)
     demo_context = Context(settings)
-    store = demo_context.store()
-    signed = sessions.sign_in(store, settings, world.upn, world.password, SessionKind.BEARER)
-    demo_context.save_credentials(signed)
-    demo_context.close()
-    url = f"http://{host or settings.host}:{port or settings.port}/"
+    try:
+        store = demo_context.store()
+        signed = sessions.sign_in(store, settings, world.upn, world.password, SessionKind.BEARER)
+        demo_context.save_credentials(signed)
+    finally:
+        demo_context.close()
+    return world
+
+
+def _announce(world: DemoWorld, settings: Settings, url: str) -> None:
     home_arg = escape(shlex.quote(str(settings.home)))
     lines = [
         f"Sign in at  [bold]{url}[/]",
@@ -115,8 +164,6 @@ def demo(
     console.print(Panel("\n".join(lines), title="dualwrite demo", expand=False), markup=True)
     # Outside the panel, which would wrap or crop a long path.
     console.print(f"CLI, already signed in:\n  dualwrite --home {home_arg} env list")
-    if not no_serve:
-        _run(settings, host, port)
 
 
 def register(app: typer.Typer) -> None:

@@ -41,7 +41,9 @@ def create(
     name: Annotated[str, typer.Option(help="Display name.")],
     admin_upn: Annotated[str, typer.Option(help="Its first Global administrator.")],
     admin_name: Annotated[str, typer.Option(help="The administrator's display name.")],
-    admin_password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    admin_password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ],
     capacity_gb: Annotated[float, typer.Option(help="Power Platform database capacity.")] = 10.0,
     restricted: Annotated[
         bool, typer.Option(help="Only admins may create Power Platform environments.")
