@@ -13,3 +13,11 @@ Run = Callable[..., Result]
 
 def as_json(result: Result) -> Any:
     return json.loads(result.stdout)
+
+
+def integrate(run: Run, env: str, dataverse: str, admin_name: str = "Contoso Admin") -> None:
+    """Power Platform integration with an existing Dataverse and the dual-write application,
+    as an environment manager does it from the CLI (the admin gets a qualifying license)."""
+    run("user", "license", "admin@contoso.onmicrosoft.com", "D365_FINANCE")
+    run("env", "ppi", "setup", env, "--existing", dataverse, "--confirm-name", admin_name)
+    run("env", "dualwrite-app", env, "--accept-terms")

@@ -6,9 +6,9 @@ from sqlalchemy.orm import Session
 
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.identity import directory
-from dualwrite.lifecycle import environments, projects
+from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
-from dualwrite.link import links
+from dualwrite.link import links, wizard
 from dualwrite.platform import environments as platform
 from dualwrite.settings import Settings
 
@@ -65,6 +65,9 @@ def linked_world(session: Session, settings: Settings, fo_url: str, dv_url: str)
         dataverse_url=dv_url,
         default_url="",
     )
-    link = links.create_link(session, admin, env, target, ["USMF"])
+    # What the Power Platform integration and dual-write application jobs do, in this session.
+    ppi.integrate(session, env, target)
+    dualwrite_app.install(session, env, target)
+    link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
     links.apply_default_solutions(session, admin, link)
     return link

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dualwrite.control.models import FoEnvironment, PlatformEnvironment
+from dualwrite.control.models import FoEnvironment, Job
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.identity import directory
+from dualwrite.jobs.model import job_error
+from dualwrite.jobs.runner import run_job
+from dualwrite.lifecycle import dualwrite_app, linking, ppi
 from dualwrite.lifecycle import environments as fo_environments
 from dualwrite.lifecycle.projects import create_project
 from dualwrite.link import links, tablemaps
@@ -64,6 +67,23 @@ def _clear_demo_folder(home: Path) -> None:
         shutil.rmtree(home)
     home.mkdir(parents=True)
     (home / MARKER).touch()
+
+
+def _run_job(store: ControlStore, job_id: int, progress: Progress | None) -> None:
+    """Run a setup job here, as its progress bar; a failed job stops the demo with its error."""
+    with store.session() as session:
+        label = session.get_one(Job, job_id).kind.value
+
+    def step(_text: str, percent: int) -> None:
+        if progress:
+            progress(label, percent, 100)
+
+    run_job(store, job_id, step)
+    with store.session() as session:
+        error = job_error(session.get_one(Job, job_id))
+    if error is not None:
+        raise error
+    step("", 100)
 
 
 def build_demo_world(
@@ -124,12 +144,32 @@ def build_demo_world(
         seed_dataverse(
             dataverse_url, legal_entities=LEGAL_ENTITIES, accounts=accounts, progress=progress
         )
+        # The seeds' path, step by step: Power Platform integration with the existing Dataverse,
+        # the dual-write application, Link to Power Platform environment, Apply Solution, Run.
         with store.session() as session:
             admin = directory.get_user(session, ADMIN_UPN)
-            deployed = session.get(FoEnvironment, fo_env_id)
-            target = session.get(PlatformEnvironment, dataverse_id)
-            assert deployed is not None and target is not None  # noqa: S101 - created above
-            link = links.create_link(session, admin, deployed, target, LEGAL_ENTITIES)
+            deployed = session.get_one(FoEnvironment, fo_env_id)
+            request = ppi.SetupRequest(
+                use_existing=True,
+                platform_environment=dataverse_id,
+                confirm_name=admin.display_name,
+            )
+            job_id = ppi.request_setup(session, settings, admin, deployed, request).id
+        _run_job(store, job_id, progress)
+        with store.session() as session:
+            admin = directory.get_user(session, ADMIN_UPN)
+            deployed = session.get_one(FoEnvironment, fo_env_id)
+            job_id = dualwrite_app.request_install(session, admin, deployed, accept_terms=True).id
+        _run_job(store, job_id, progress)
+        with store.session() as session:
+            admin = directory.get_user(session, ADMIN_UPN)
+            job_id = linking.request_link(
+                session, admin, session.get_one(FoEnvironment, fo_env_id)
+            ).id
+        _run_job(store, job_id, progress)
+        with store.session() as session:
+            admin = directory.get_user(session, ADMIN_UPN)
+            link = links.get_link(session, session.get_one(FoEnvironment, fo_env_id))
             links.apply_default_solutions(session, admin, link)
             tablemaps.run_maps(session, admin, link, DEMO_MAPS, initial_sync=True, master="fo")
     finally:

@@ -217,6 +217,136 @@ class _Catalogue:
         "(now {total} GB) in the Power Platform settings.",
     )
 
+    PPI_VALIDATION_FAILED = CatalogueEntry(
+        "DW4003",
+        ValidationError,
+        "Power Platform integration cannot be set up for '{name}': {count} validations failed:"
+        "\n  {problems}",
+        "Fix each validation named above and run Setup again; nothing was changed.",
+    )
+    CONFIRMATION_REQUIRED = CatalogueEntry(
+        "DW4005",
+        ValidationError,
+        "This cannot be reversed: {problem}",
+        "Type your name exactly as shown ({expected}) to confirm; nothing was changed.",
+    )
+    PPI_ALREADY_SET_UP = CatalogueEntry(
+        "DW4006",
+        InvalidStateError,
+        "Power Platform integration of '{name}' is already set up with '{platform}'; it cannot be "
+        "reversed or changed.",
+        "Use the environment's Dataverse as it is.",
+    )
+    JOB_IN_PROGRESS = CatalogueEntry(
+        "DW4007",
+        InvalidStateError,
+        "'{kind}' is already running on environment '{name}' (job {job}).",
+        "Wait for it to finish (`dualwrite env jobs {name}`), then try again.",
+    )
+    GEOGRAPHY_MISMATCH = CatalogueEntry(
+        "DW4010",
+        ValidationError,
+        "Power Platform environment '{platform}' is in {platform_geography}, but '{name}' is "
+        "deployed in {region}, which is {geography}.",
+        "Choose a Power Platform environment in {geography}, or set up with a new Dataverse.",
+    )
+    CANNOT_CREATE_ENVIRONMENTS = CatalogueEntry(
+        "DW4011",
+        PermissionDeniedError,
+        "Your tenant does not let everyone create Power Platform environments, and you are "
+        "neither Dynamics 365 Service administrator nor Power Platform administrator.",
+        "Ask a Global administrator to grant you one of those roles.",
+    )
+    NOT_DATAVERSE_ADMIN = CatalogueEntry(
+        "DW4012",
+        PermissionDeniedError,
+        "You need System Administrator permissions in the Dataverse of '{platform}'.",
+        "Ask an administrator of that environment to add you "
+        "(`dualwrite platform add-admin '{platform}' <your upn>`).",
+    )
+    NOT_ENVIRONMENT_MANAGER = CatalogueEntry(
+        "DW4013",
+        PermissionDeniedError,
+        "You need the Environment manager or Project owner role in Lifecycle Services project "
+        "'{project}'.",
+        "Ask a Project owner of '{project}' to give you one of those roles.",
+    )
+    WRONG_TENANT = CatalogueEntry(
+        "DW4014",
+        PermissionDeniedError,
+        "You are signed in with an account of {yours}, but project '{project}' is owned by "
+        "{owner}.",
+        "Sign in with an account from {owner}.",
+    )
+    NO_QUALIFYING_LICENSE = CatalogueEntry(
+        "DW4015",
+        PermissionDeniedError,
+        "No qualifying license is assigned to {upn}.",
+        "Assign one of these licenses (`dualwrite license assign`): {known}.",
+    )
+    DATAVERSE_TAKEN = CatalogueEntry(
+        "DW4016",
+        ConflictError,
+        "The Dataverse of '{platform}' is already integrated with finance and operations "
+        "environment '{other}'.",
+        "Choose another Power Platform environment, or set up with a new Dataverse.",
+    )
+    TERMS_NOT_ACCEPTED = CatalogueEntry(
+        "DW4020",
+        ValidationError,
+        "The terms and conditions of the dual-write application were not accepted.",
+        "Review the terms and accept them to Configure (`--accept-terms`); nothing was changed.",
+    )
+    PPI_NOT_SET_UP = CatalogueEntry(
+        "DW4021",
+        InvalidStateError,
+        "Power Platform integration of '{name}' is not set up with a Dataverse.",
+        "Set it up first: environment details > Power Platform Integration > Setup "
+        "(`dualwrite env ppi setup {name}`).",
+    )
+    DUALWRITE_APP_MISSING = CatalogueEntry(
+        "DW4022",
+        InvalidStateError,
+        "The dual-write application is not installed for '{name}' and '{platform}'.",
+        "Select Dual-write application on the environment details page "
+        "(`dualwrite env dualwrite-app {name} --accept-terms`).",
+    )
+    CONSENT_REQUIRED = CatalogueEntry(
+        "DW4023",
+        ValidationError,
+        "Creating the link needs your consent to the privacy notice.",
+        "Review the summary and the privacy notice, then consent (`--consent`); nothing was "
+        "changed.",
+    )
+    JOB_INTERRUPTED = CatalogueEntry(
+        "DW4024",
+        InvalidStateError,
+        "The job stopped without finishing (the server was stopped or crashed); nothing it was "
+        "doing was kept.",
+        "Start it again.",
+    )
+    SERVICE_PRINCIPAL = CatalogueEntry(
+        "DW9003",
+        PermissionDeniedError,
+        "Failed to connect to {target}. Ensure that the service principal has the correct "
+        "permissions to access {target}.",
+        "{fix}",
+    )
+    UNAUTHORIZED_MAP = CatalogueEntry(
+        "DW9401",
+        AuthenticationError,
+        "Response status code does not indicate success: 401 (Unauthorized).",
+        "Only a tenant (Global) administrator can add a new table map: sign in as one.",
+    )
+    TOKEN_EXCHANGE = CatalogueEntry(
+        "DW9403",
+        PermissionDeniedError,
+        "Response status code does not indicate success: 403 (tokenexchange).\n"
+        "Session ID: {session_id}\nRoot activity ID: {activity_id}",
+        "{action} needs a tenant (Global) administrator account. After setup, a user with the "
+        "Dual-write user role can monitor status and edit mappings.",
+    )
+
     # DW5xxx: table maps and the sync engine
     INVALID_MAP_ACTION = CatalogueEntry(
         "DW5001",
@@ -238,6 +368,25 @@ class _Catalogue:
         "Use an environment with Dataverse, or set up Power Platform integration with one.",
     )
 
+    MAPS_NOT_STOPPED = CatalogueEntry(
+        "DW5008",
+        InvalidStateError,
+        "Cannot reset the link of '{name}': table maps {maps} are not stopped.",
+        "Stop them first (`dualwrite maps stop`), then reset the link.",
+    )
+    HEALTH_CHECK_FAILED = CatalogueEntry(
+        "DW5010",
+        ValidationError,
+        "The health check failed ({count} of {total} checks):\n  {problems}",
+        "Fix each failed check and run the health check again; no link was created.",
+    )
+    ALREADY_LINKED = CatalogueEntry(
+        "DW5011",
+        ConflictError,
+        "Environment '{name}' is already linked to '{platform}'.",
+        "To change it, stop its maps and reset the link (`dualwrite link reset {name}`), then "
+        "link again.",
+    )
     NOT_LINKED = CatalogueEntry(
         "DW5004",
         NotFoundError,

@@ -6,14 +6,21 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dualwrite.checks import Check
 from dualwrite.control.models import (
     DualWriteLink,
     FoEnvironment,
+    Job,
     PlatformEnvironment,
     Project,
     User,
 )
 from dualwrite.databases import display_url
+
+
+def dualwrite_page_path(environment: str) -> str:
+    """The F&O environment's Dual-write page in the web UI (the link LCS shows once linked)."""
+    return f"/environments/{environment}/dualwrite"
 
 
 class _Read(BaseModel):
@@ -214,6 +221,7 @@ class LegalEntityRead(BaseModel):
 class EnvironmentDetail(EnvironmentRead):
     legal_entities: list[LegalEntityRead]
     row_counts: dict[str, int]
+    power_platform_integration: PowerPlatformIntegrationRead
 
 
 class SignInRequest(BaseModel):
@@ -241,6 +249,9 @@ class HealthRead(BaseModel):
 class LinkCreate(BaseModel):
     dataverse_environment: str = Field(description="Power Platform environment name or ID.")
     legal_entities: list[str] = Field(examples=[["USMF"]])
+    consent: bool = Field(
+        default=False, description="Consent to the privacy notice shown in the wizard's summary."
+    )
 
 
 class LinkRead(BaseModel):
@@ -260,7 +271,7 @@ class LinkRead(BaseModel):
             dataverse_environment_id=link.platform_environment.id,
             legal_entities=link.legal_entity_ids,
             solutions=[f"{s.name} {s.version}" for s in link.solutions],
-            dual_write_page=f"/environments/{env.name}/dualwrite",
+            dual_write_page=dualwrite_page_path(env.name),
         )
 
 
@@ -317,3 +328,153 @@ class QueuedRead(BaseModel):
 class RetryResult(BaseModel):
     fixed: int
     still_failing: int
+
+
+class CheckRead(BaseModel):
+    """One validation or health check: passed, or failed with the error that says the fix."""
+
+    name: str
+    passed: bool
+    code: str | None = None
+    message: str | None = None
+    hint: str | None = None
+
+    @classmethod
+    def of(cls, check: Check) -> CheckRead:
+        error = check.error
+        if error is None:
+            return cls(name=check.name, passed=True)
+        return cls(
+            name=check.name, passed=False, code=error.code, message=error.message, hint=error.hint
+        )
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+    hint: str
+
+
+class JobRead(BaseModel):
+    id: int
+    kind: str
+    environment: str
+    state: str
+    step: str
+    percent: int
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: JobError | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobRead:
+        error = None
+        if job.error_code:
+            error = JobError(
+                code=job.error_code, message=job.error_message or "", hint=job.error_hint or ""
+            )
+        return cls(
+            id=job.id,
+            kind=job.kind.value,
+            environment=job.fo_environment.name,
+            state=job.state.value,
+            step=job.step,
+            percent=job.percent,
+            requested_by=job.requested_by.upn if job.requested_by else None,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            error=error,
+        )
+
+
+class PpiSetupRequest(BaseModel):
+    """The Power Platform Integration Setup dialog."""
+
+    use_existing: bool = Field(
+        default=False, description="'Use a different Power Platform environment' = Yes."
+    )
+    platform_environment: str | None = Field(
+        default=None, description="With use_existing: the environment's name or ID."
+    )
+    dataverse_url: str | None = Field(
+        default=None, description="New Dataverse only: its database; default a SQLite file."
+    )
+    confirm_name: str | None = Field(
+        default=None,
+        description="This cannot be reversed: your display name, typed to confirm.",
+    )
+
+
+class DualWriteAppRequest(BaseModel):
+    accept_terms: bool = Field(default=False, description="The terms and conditions, accepted.")
+
+
+class ApplicationUserRead(BaseModel):
+    side: str
+    platform_environment: str
+    application_id: str
+    name: str
+    security_role: str | None
+    enabled: bool
+
+
+class ApplicationUserUpdate(BaseModel):
+    enabled: bool | None = None
+    security_role: str | None = Field(default=None, description="Empty removes the role.")
+
+
+class LinkingRead(BaseModel):
+    integrated_with: str | None
+    linked_to: str | None
+    dualwrite_page: str | None
+    warning: str | None
+    fixes: list[str]
+
+
+class PowerPlatformIntegrationRead(BaseModel):
+    """The environment details page's Power Platform Integration section."""
+
+    platform_environment: str | None
+    platform_environment_id: str | None
+    dataverse: bool
+    setup_available: bool
+    dualwrite_application: bool
+    application_users: list[ApplicationUserRead]
+    installed_solutions: list[str]
+    linking: LinkingRead
+    jobs: list[JobRead]
+
+
+class HealthCheckRequest(BaseModel):
+    dataverse_environment: str = Field(description="Power Platform environment name or ID.")
+    legal_entities: list[str] = Field(examples=[["USMF"]])
+
+
+class RoleGrant(BaseModel):
+    upn: str
+    role: str = Field(default="dualwrite-user", examples=["dualwrite-user"])
+
+
+class EnvironmentUserRead(BaseModel):
+    upn: str
+    role: str
+
+
+EnvironmentDetail.model_rebuild()
+
+
+class WizardRead(BaseModel):
+    """The link wizard's first screen and its summary text."""
+
+    environments: list[PlatformEnvironmentRead] = Field(
+        description="Dataverse environments where you are an environment admin."
+    )
+    privacy_notice: str
+
+
+class SolutionUpload(BaseModel):
+    source: str = Field(description="A name for the file, shown in errors.", examples=["ours.toml"])
+    definition: str = Field(description="The solution's TOML text.")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from apiflow import integrate
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.worker import Worker
 
@@ -13,17 +14,24 @@ Login = Callable[[str], dict[str, str]]
 ACCOUNTS = "Customers V3 (accounts)"
 
 
-def _setup(client: TestClient, admin: dict[str, str]) -> None:
+def _setup(client: TestClient, admin: dict[str, str], store: ControlStore) -> None:
     client.post("/api/v1/projects", json={"name": "ERP"}, headers=admin)
     body = {"name": "contoso-test", "project": "ERP", "legal_entities": ["USMF"]}
     assert client.post("/api/v1/environments", json=body, headers=admin).status_code == 201
     created = client.post("/api/v1/platform/environments", json={"name": "Sales"}, headers=admin)
     assert created.status_code == 201, created.text
+    licensed = client.post(
+        "/api/v1/users/admin@contoso.onmicrosoft.com/licenses",
+        json={"sku": "D365_FINANCE"},
+        headers=admin,
+    )
+    assert licensed.status_code in (200, 201), licensed.text
+    integrate(client, store, admin, "contoso-test", "Sales")
 
 
 def test_link_apply_and_run_maps(client: TestClient, login: Login, store: ControlStore) -> None:
     admin, joe = login("admin"), login("joe")
-    _setup(client, admin)
+    _setup(client, admin, store)
     base = "/api/v1/environments/contoso-test"
     missing = client.get(f"{base}/maps", headers=admin)
     assert (missing.status_code, missing.json()["code"]) == (404, "DW5004")
@@ -36,17 +44,18 @@ def test_link_apply_and_run_maps(client: TestClient, login: Login, store: Contro
     assert refused.status_code in (403, 404)  # joe is not in the project: he cannot see it
     created = client.post(
         f"{base}/link",
-        json={"dataverse_environment": "Sales", "legal_entities": ["USMF"]},
+        json={"dataverse_environment": "Sales", "legal_entities": ["USMF"], "consent": True},
         headers=admin,
     )
     assert created.status_code == 201, created.text
     assert created.json()["dual_write_page"] == "/environments/contoso-test/dualwrite"
     unknown = client.post(
         f"{base}/link",
-        json={"dataverse_environment": "Sales", "legal_entities": ["ZZZZ"]},
+        json={"dataverse_environment": "Sales", "legal_entities": ["ZZZZ"], "consent": True},
         headers=admin,
     )
-    assert unknown.status_code == 409  # already linked
+    assert unknown.status_code == 422  # the health check fails: legal entity, already linked
+    assert "Environments not linked yet" in unknown.json()["detail"]
 
     maps = client.post(f"{base}/link/solutions", headers=admin).json()
     assert len(maps) == 9

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from clirun import Run, as_json
+from clirun import Run, as_json, integrate
 from dualwrite.control.store import ControlStore
 from dualwrite.databases import make_engine
 from dualwrite.engine.worker import Worker
@@ -32,6 +32,7 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     run("data", "seed", "contoso-test", "--customers", "30")
     run("platform", "env", "create", "Sales")
     assert "not linked" in run("maps", "list", "contoso-test", ok=False).stderr
+    integrate(run, "contoso-test", "Sales")
     link = as_json(
         run(
             "link",
@@ -41,6 +42,7 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
             "Sales",
             "--legal-entity",
             "USMF",
+            "--consent",
             "--json",
         )
     )

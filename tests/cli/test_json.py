@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from clirun import Run, as_json
+from clirun import Run, as_json, integrate
 from dualwrite.schemas import (
     CapacityRead,
     EnvironmentDetail,
@@ -77,7 +77,17 @@ def world(initialised: Run) -> Run:
     initialised("project", "create", "ERP")
     initialised("env", "create", "contoso-test", "--project", "ERP", "--legal-entity", "USMF")
     initialised("platform", "env", "create", "Sales")
-    initialised("link", "create", "contoso-test", "--dataverse", "Sales", "--legal-entity", "USMF")
+    integrate(initialised, "contoso-test", "Sales")
+    initialised(
+        "link",
+        "create",
+        "contoso-test",
+        "--dataverse",
+        "Sales",
+        "--legal-entity",
+        "USMF",
+        "--consent",
+    )
     initialised("link", "apply-solution", "contoso-test")
     return initialised
 

@@ -14,6 +14,7 @@ from dualwrite.api.routes import (
     dualwrite,
     environments,
     health,
+    integration,
     platform,
     projects,
     tenants,
@@ -24,9 +25,22 @@ from dualwrite.settings import Settings
 
 API_PREFIX = "/api/v1"
 # Every router of the API, in the order the docs list them (all mounted under API_PREFIX).
-ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router
-    for module in (health, auth, tenants, users, projects, environments, platform, dualwrite)
+ROUTERS: tuple[APIRouter, ...] = (
+    *(
+        module.router
+        for module in (
+            health,
+            auth,
+            tenants,
+            users,
+            projects,
+            environments,
+            integration,
+            platform,
+            dualwrite,
+        )
+    ),
+    dualwrite.wizard_router,
 )
 
 

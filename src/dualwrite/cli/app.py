@@ -14,6 +14,7 @@ from dualwrite.cli import (
     db,
     env,
     errors_cmd,
+    integration,
     link,
     maps,
     platform,
@@ -61,6 +62,7 @@ app.add_typer(tenant.app, name="tenant")
 app.add_typer(user.app, name="user")
 app.add_typer(user.licenses_app, name="license")
 app.add_typer(project.app, name="project")
+integration.register(env.app)
 app.add_typer(env.app, name="env")
 app.add_typer(platform.app, name="platform")
 app.add_typer(data.app, name="data")

@@ -9,6 +9,7 @@ import typer
 from dualwrite.cli._context import current
 from dualwrite.cli._output import JsonOption, done, show
 from dualwrite.lifecycle import environments, projects
+from dualwrite.lifecycle.details import environment_detail
 from dualwrite.lifecycle.environments import DEFAULT_LEGAL_ENTITIES, EnvironmentSpec
 from dualwrite.schemas import EnvironmentRead
 
@@ -38,7 +39,7 @@ def show_(ctx: typer.Context, name: str, as_json: JsonOption = False) -> None:
     """Show an environment with its legal entities and the row counts of its data store."""
     with current(ctx).work() as (session, actor):
         env = environments.get_environment(session, actor, name)
-        detail = environments.environment_detail(env)
+        detail = environment_detail(session, env)
     show(detail, as_json)
 
 

@@ -23,6 +23,7 @@ from dualwrite.engine.worker import Worker
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
+from dualwrite.jobs.runner import JobRunner
 from dualwrite.settings import Settings
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
@@ -56,13 +57,14 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
     """Serve on a bound socket (closed at the end), with the sync worker in a thread."""
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     stop = threading.Event()
-    thread = None
+    threads = []
     if worker:
-        # The sync worker shares the process; `dualwrite worker` runs it on its own instead.
-        thread = threading.Thread(
-            target=Worker(ControlStore(settings.control_url)).run, args=(stop,), daemon=True
-        )
-        thread.start()
+        # The sync worker and the job runner share the process; `dualwrite worker` runs them on
+        # their own instead.
+        store = ControlStore(settings.control_url)
+        for loop in (Worker(store).run, JobRunner(store).run):
+            threads.append(threading.Thread(target=loop, args=(stop,), daemon=True))
+            threads[-1].start()
     host, port = sock.getsockname()[:2]
     console.print(f"Serving on [bold]{url_of(host, port)}[/] — press Ctrl+C to stop.", markup=True)
     try:
@@ -70,7 +72,7 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
     finally:
         sock.close()
         stop.set()
-        if thread:
+        for thread in threads:
             thread.join(timeout=10)
 
 
@@ -91,15 +93,21 @@ def serve(
 
 
 def worker(ctx: typer.Context) -> None:
-    """Run the sync worker alone (the data integration service); Ctrl+C stops it."""
+    """Run the sync worker alone (the data integration service, and the setup jobs); Ctrl+C
+    stops it."""
     context = current(ctx)
     store = context.store()
     stop = threading.Event()
+    jobs = threading.Thread(target=JobRunner(store).run, args=(stop,), daemon=True)
+    jobs.start()
     console.print(f"Sync worker running on {store.url} — press Ctrl+C to stop.")
     try:
         Worker(store).run(stop)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        stop.set()
+        jobs.join(timeout=10)
 
 
 def demo(

@@ -56,6 +56,28 @@ class ProjectRole(enum.StrEnum):
     TEAM_MEMBER = "Team member"
 
 
+class FoSecurityRole(enum.StrEnum):
+    """Security roles inside an F&O environment that matter to dual-write (seed 002: after setup,
+    a non-admin with this role monitors status and edits mappings)."""
+
+    DUALWRITE_USER = "Dual-write user"
+
+
+class JobKind(enum.StrEnum):
+    """Asynchronous Lifecycle Services operations on an F&O environment."""
+
+    PPI_SETUP = "Power Platform integration setup"
+    DUALWRITE_APP = "Dual-write application"
+    LINK = "Link to Power Platform environment"
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class EnvironmentType(enum.StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
@@ -233,6 +255,9 @@ class FoEnvironment(Base):
         foreign_keys="PlatformEnvironment.fo_environment_id",
         uselist=False,
     )
+    users: Mapped[list[FoEnvironmentUser]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def geography(self) -> str:
@@ -362,3 +387,89 @@ class TableMapState(Base):
         BigInteger, default=1024**3, server_default="1073741824"
     )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FoEnvironmentUser(Base):
+    """A user's security role inside an F&O environment (besides LCS project roles)."""
+
+    __tablename__ = "fo_environment_users"
+
+    fo_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[FoSecurityRole] = mapped_column(_enum(FoSecurityRole))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApplicationUser(Base):
+    """The service principal dual-write connects with: a registered application ID in F&O, an
+    application user with a security role in Dataverse, per F&O ↔ Dataverse pair (seed 001)."""
+
+    __tablename__ = "application_users"
+    __table_args__ = (UniqueConstraint("fo_environment_id", "platform_environment_id", "side"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fo_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE")
+    )
+    platform_environment_id: Mapped[str] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="CASCADE")
+    )
+    side: Mapped[str] = mapped_column(String(10))  # "fo" or "dataverse"
+    application_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    security_role: Mapped[str | None] = mapped_column(String(100), default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InstalledSolution(Base):
+    """A solution installed into a Dataverse: platform apps (by Power Platform integration) or the
+    dual-write orchestration solutions (by the dual-write application)."""
+
+    __tablename__ = "installed_solutions"
+
+    platform_environment_id: Mapped[str] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "platform" or "orchestration"
+    version: Mapped[str] = mapped_column(String(40))
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    """An asynchronous operation with progress; its outcome (or error) stays for the user."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[JobKind] = mapped_column(_enum(JobKind))
+    fo_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.QUEUED)
+    step: Mapped[str] = mapped_column(String(200), default="Queued")
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    error_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    error_hint: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    fo_environment: Mapped[FoEnvironment] = relationship(lazy="joined")
+    requested_by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (JobState.SUCCEEDED, JobState.FAILED)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from dualwrite import activity
 from dualwrite.control.models import AuthSession, LoginFailure, User, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
@@ -88,6 +89,7 @@ def authenticate(session: Session, token: str | None, kind: SessionKind | None =
         raise ERR.NOT_SIGNED_IN.error()
     if kind is not None and record.kind != kind:
         raise ERR.NOT_SIGNED_IN.error()
+    activity.bind(record.user, activity.session_id_for(record.token_hash))
     return record.user
 
 

@@ -7,13 +7,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from dualwrite.control.models import (
+    DirectoryRole,
     EnvironmentState,
     EnvironmentType,
     FoEnvironment,
+    FoEnvironmentUser,
+    FoSecurityRole,
     PlatformEnvironment,
     Project,
     Region,
@@ -21,16 +24,15 @@ from dualwrite.control.models import (
 )
 from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
+from dualwrite.identity.authz import role_by_name
+from dualwrite.identity.directory import get_user
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role, visible_projects
 from dualwrite.platform.environments import data_store_in_use, new_environment_id, region_by_name
-from dualwrite.schemas import EnvironmentDetail, EnvironmentRead, LegalEntityRead
 from dualwrite.settings import Settings
 from dualwrite.stores.datastore import (
     Side,
     ensure_legal_entities,
-    legal_entities,
     prepare_data_store,
-    row_counts,
 )
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,49}$")
@@ -119,10 +121,19 @@ def deploy_environment(
     return env
 
 
+def visible_environments(actor: User) -> ColumnElement[bool]:
+    """Where-clause: environments of visible projects, and those where the actor holds an F&O
+    security role (a dual-write user need not be in the LCS project)."""
+    granted = select(FoEnvironmentUser.fo_environment_id).where(
+        FoEnvironmentUser.user_id == actor.id
+    )
+    return or_(visible_projects(actor), FoEnvironment.id.in_(granted))
+
+
 def list_environments(
     session: Session, actor: User, project: Project | None = None
 ) -> list[FoEnvironment]:
-    query = select(FoEnvironment).join(Project).where(visible_projects(actor))
+    query = select(FoEnvironment).join(Project).where(visible_environments(actor))
     if project is not None:
         query = query.where(FoEnvironment.project_id == project.id)
     return list(session.scalars(query.order_by(FoEnvironment.name)))
@@ -132,7 +143,7 @@ def get_environment(session: Session, actor: User, name: str) -> FoEnvironment:
     query = (
         select(FoEnvironment)
         .join(Project)
-        .where(FoEnvironment.name == name.strip(), visible_projects(actor))
+        .where(FoEnvironment.name == name.strip(), visible_environments(actor))
     )
     env = session.scalar(query)
     if env is None:
@@ -140,17 +151,43 @@ def get_environment(session: Session, actor: User, name: str) -> FoEnvironment:
     return env
 
 
+def has_environment_role(env: FoEnvironment, user: User, role: FoSecurityRole) -> bool:
+    return any(u.user_id == user.id and u.role is role for u in env.users)
+
+
+def grant_environment_role(
+    session: Session, actor: User, env: FoEnvironment, upn: str, role: FoSecurityRole | str
+) -> FoEnvironmentUser:
+    """Give a user a security role inside the environment: its Project owners and Environment
+    managers, or a Global administrator of its tenant."""
+    _require_environment_admin(actor, env, "Granting security roles in the environment")
+    wanted = role_by_name(FoSecurityRole, role, "finance and operations security")
+    user = get_user(session, upn)
+    found = next((u for u in env.users if u.user_id == user.id), None)
+    if found is None:
+        found = FoEnvironmentUser(user_id=user.id, role=wanted)
+        env.users.append(found)
+    else:
+        found.role = wanted
+    session.flush()
+    return found
+
+
+def revoke_environment_role(session: Session, actor: User, env: FoEnvironment, upn: str) -> None:
+    _require_environment_admin(actor, env, "Removing security roles in the environment")
+    user = get_user(session, upn)
+    env.users = [u for u in env.users if u.user_id != user.id]
+    session.flush()
+
+
+def _require_environment_admin(actor: User, env: FoEnvironment, action: str) -> None:
+    project = env.project
+    if actor.tenant_id == project.tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN):
+        return
+    require_project_role(project, actor, action, *ENVIRONMENT_ROLES)
+
+
 def require_writable(env: FoEnvironment) -> None:
     """Writes to an environment in downtime are refused with the reason; reads keep working."""
     if env.state is EnvironmentState.DOWNTIME:
         raise ERR.ENVIRONMENT_DOWNTIME.error(name=env.name, reason=env.state_reason or "servicing")
-
-
-def environment_detail(env: FoEnvironment) -> EnvironmentDetail:
-    """The environment with what its data store holds: legal entities and row counts."""
-    url = env.data_store_url
-    return EnvironmentDetail(
-        **EnvironmentRead.of(env).model_dump(),
-        legal_entities=[LegalEntityRead(id=e.id, name=e.name) for e in legal_entities(url)],
-        row_counts=row_counts(url, Side.FO),
-    )

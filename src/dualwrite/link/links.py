@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualwrite.activity import token_exchange_denied
 from dualwrite.control.models import (
     AppliedSolution,
     DirectoryRole,
@@ -17,7 +18,8 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.errors import ERR
-from dualwrite.identity.authz import require_role
+from dualwrite.lifecycle.appusers import orchestration_installed
+from dualwrite.lifecycle.environments import require_writable
 from dualwrite.maps.defaults import default_solution_texts
 from dualwrite.maps.loader import load_solution_text
 from dualwrite.maps.model import Solution, TableMap
@@ -25,39 +27,69 @@ from dualwrite.maps.validate import validate
 from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import legal_entities
 
+MAX_LEGAL_ENTITIES = 250  # Microsoft's live-sync limit per link
+
+
+def is_tenant_admin(actor: User, tenant_id: int) -> bool:
+    return actor.tenant_id == tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN)
+
 
 def require_tenant_admin(actor: User, tenant_id: int, action: str) -> None:
-    """Seed 002: linking environments and adding table maps need a tenant admin."""
-    require_role(actor, tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
+    """Seed 002: linking environments and creating maps need a tenant admin, or 403
+    (tokenexchange) with the session and root activity IDs."""
+    if not is_tenant_admin(actor, tenant_id):
+        raise token_exchange_denied(actor, action)
 
 
-def create_link(
+def chosen_legal_entities(env: FoEnvironment, companies: Sequence[str]) -> list[str]:
+    """The link's legal entities: at least one, at most 250, all in the F&O environment."""
+    available = {e.id for e in legal_entities(env.data_store_url)}
+    chosen = list(dict.fromkeys(c.strip().upper() for c in companies if c.strip()))
+    unknown = [c for c in chosen if c not in available]
+    if unknown:
+        problem = f"{', '.join(unknown)} not in environment '{env.name}'"
+    elif not chosen:
+        problem = "choose at least one"
+    elif len(chosen) > MAX_LEGAL_ENTITIES:
+        problem = f"{len(chosen)} chosen; a link takes at most {MAX_LEGAL_ENTITIES}"
+    else:
+        return chosen
+    raise ERR.INVALID_INPUT.error(field="legal entities", problem=problem)
+
+
+def find_link(session: Session, env: FoEnvironment) -> DualWriteLink | None:
+    return session.scalar(select(DualWriteLink).where(DualWriteLink.fo_environment_id == env.id))
+
+
+def require_linkable(
+    session: Session, env: FoEnvironment, platform_env: PlatformEnvironment
+) -> None:
+    """One link per F&O environment and per Dataverse; only an environment with Dataverse."""
+    if not platform_env.has_dataverse or not platform_env.dataverse_url:
+        raise ERR.NO_DATAVERSE.error(name=platform_env.name)
+    existing = find_link(session, env)
+    if existing is not None:
+        raise ERR.ALREADY_LINKED.error(name=env.name, platform=existing.platform_environment.name)
+    other = session.scalar(
+        select(DualWriteLink).where(DualWriteLink.platform_environment_id == platform_env.id)
+    )
+    if other is not None:
+        raise ERR.DATAVERSE_TAKEN.error(platform=platform_env.name, other=other.fo_environment.name)
+
+
+def insert_link(
     session: Session,
     actor: User,
     env: FoEnvironment,
     platform_env: PlatformEnvironment,
     companies: Sequence[str],
 ) -> DualWriteLink:
-    """Link an F&O environment to a Dataverse for the chosen legal entities."""
-    require_tenant_admin(actor, env.project.tenant_id, "Linking environments for dual-write")
-    if not platform_env.has_dataverse or not platform_env.dataverse_url:
-        raise ERR.NO_DATAVERSE.error(name=platform_env.name)
-    if session.scalar(select(DualWriteLink).where(DualWriteLink.fo_environment_id == env.id)):
-        raise ERR.DUPLICATE_NAME.error(kind="dual-write link for environment", name=env.name)
-    available = {e.id for e in legal_entities(env.data_store_url)}
-    chosen = list(dict.fromkeys(c.strip().upper() for c in companies if c.strip()))
-    unknown = [c for c in chosen if c not in available]
-    if not chosen or unknown:
-        problem = (
-            f"{', '.join(unknown)} not in environment '{env.name}'"
-            if unknown
-            else "choose at least one"
-        )
-        raise ERR.INVALID_INPUT.error(field="legal entities", problem=problem)
+    """Store the link; callers have authorized and checked it (wizard, Lifecycle Services)."""
+    require_linkable(session, env, platform_env)
     link = DualWriteLink(
         fo_environment=env,
         platform_environment=platform_env,
-        legal_entities=",".join(chosen),
+        legal_entities=",".join(chosen_legal_entities(env, companies)),
         created_by_id=actor.id,
     )
     session.add(link)
@@ -66,7 +98,7 @@ def create_link(
 
 
 def get_link(session: Session, env: FoEnvironment) -> DualWriteLink:
-    link = session.scalar(select(DualWriteLink).where(DualWriteLink.fo_environment_id == env.id))
+    link = find_link(session, env)
     if link is None:
         raise ERR.NOT_LINKED.error(name=env.name)
     return link
@@ -81,12 +113,11 @@ def link_maps(link: DualWriteLink) -> list[TableMap]:
     return validate(solutions_of(link), fo.metadata, dataverse.metadata)
 
 
-def apply_solutions(
-    session: Session, actor: User, link: DualWriteLink, texts: Sequence[tuple[str, str]]
+def publish_solutions(
+    session: Session, link: DualWriteLink, texts: Sequence[tuple[str, str]]
 ) -> list[TableMapState]:
-    """Apply solutions (source name, TOML text): validate them with what is already applied,
-    store them, and publish their maps as Not running. Re-applying a solution updates it."""
-    require_tenant_admin(actor, link.fo_environment.project.tenant_id, "Adding table maps")
+    """Validate solutions (source name, TOML text) together with what is already applied, store
+    them, and publish their maps as Not running. Re-applying a solution updates it."""
     new = [load_solution_text(text, source) for source, text in texts]
     kept = [s for s in solutions_of(link) if s.name not in {n.name for n in new}]
     validate([*kept, *new], fo.metadata, dataverse.metadata)
@@ -110,8 +141,29 @@ def apply_solutions(
     return list(link.table_maps)
 
 
+def _require_orchestration(session: Session, link: DualWriteLink) -> None:
+    if not orchestration_installed(session, link.platform_environment):
+        raise ERR.DUALWRITE_APP_MISSING.error(
+            name=link.fo_environment.name, platform=link.platform_environment.name
+        )
+
+
+def add_table_maps(
+    session: Session, actor: User, link: DualWriteLink, texts: Sequence[tuple[str, str]]
+) -> list[TableMapState]:
+    """Add new table maps from solution files: only a tenant admin (seed 002: 401 otherwise)."""
+    if not is_tenant_admin(actor, link.fo_environment.project.tenant_id):
+        raise ERR.UNAUTHORIZED_MAP.error()
+    require_writable(link.fo_environment)
+    return publish_solutions(session, link, texts)
+
+
 def apply_default_solutions(
     session: Session, actor: User, link: DualWriteLink
 ) -> list[TableMapState]:
-    """Seed 000's Apply Solution: publish the default dual-write table maps."""
-    return apply_solutions(session, actor, link, default_solution_texts())
+    """Seed 000's Apply Solution: publish the orchestration solution's default table maps, once
+    the dual-write application has installed it into the Dataverse."""
+    require_tenant_admin(actor, link.fo_environment.project.tenant_id, "Creating table maps")
+    require_writable(link.fo_environment)
+    _require_orchestration(session, link)
+    return publish_solutions(session, link, default_solution_texts())

@@ -8,10 +8,17 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DirectoryRole, DualWriteLink, ProjectRole, TableMapState, User
+from dualwrite.control.models import (
+    DirectoryRole,
+    DualWriteLink,
+    FoSecurityRole,
+    ProjectRole,
+    TableMapState,
+    User,
+)
 from dualwrite.engine.states import MapAction, MapState, next_state, next_states
 from dualwrite.errors import ERR
-from dualwrite.identity.authz import require_role
+from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
 from dualwrite.link.links import link_maps
 from dualwrite.link.overview import engine_link
@@ -20,11 +27,25 @@ from dualwrite.maps.validate import with_dependencies
 OPERATOR_PROJECT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
 
 
+def may_operate(actor: User, link: DualWriteLink) -> bool:
+    """Running and editing maps after setup (seed 002): a tenant admin, the environment's
+    owners and managers, and users with the Dual-write user role in the environment."""
+    env = link.fo_environment
+    return (
+        role_in(env.project, actor) in OPERATOR_PROJECT_ROLES
+        or has_environment_role(env, actor, FoSecurityRole.DUALWRITE_USER)
+        or (actor.tenant_id == env.project.tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN))
+    )
+
+
 def require_operator(actor: User, link: DualWriteLink, action: str) -> None:
-    """Running maps: the environment's owners and managers, or a tenant admin."""
-    if role_in(link.fo_environment.project, actor) in OPERATOR_PROJECT_ROLES:
-        return
-    require_role(actor, link.fo_environment.project.tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
+    if not may_operate(actor, link):
+        raise ERR.NOT_ALLOWED.error(
+            action=action,
+            requirement="a tenant administrator, the Project owner or Environment manager role, "
+            f"or the Dual-write user role in '{link.fo_environment.name}'",
+            who="Project owner or tenant administrator",
+        )
 
 
 def _named(link: DualWriteLink, names: Sequence[str]) -> list[TableMapState]:

@@ -150,6 +150,12 @@ def prepare_data_store(url: str, side: Side | str) -> DataStoreReport:
     return DataStoreReport(url=url, side=side, created=True, tables=tables)
 
 
+def drop_data_store(url: str, side: Side | str) -> None:
+    """Undo `prepare_data_store` that created the schema (a setup job that failed later)."""
+    with connected(url) as engine:
+        metadata_for(side).drop_all(engine, checkfirst=True)
+
+
 def require_tables(engine: Engine, url: str, side: Side, names: Iterable[str]) -> None:
     """Refuse to read or write a store that was never prepared, instead of a driver error."""
     present = set(inspect(engine).get_table_names())

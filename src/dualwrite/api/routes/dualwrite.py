@@ -4,27 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from dualwrite.api.deps import CurrentUser, SessionDep
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
-from dualwrite.lifecycle import environments
-from dualwrite.link import links, overview, tablemaps
+from dualwrite.lifecycle import environments, linking
+from dualwrite.link import links, overview, tablemaps, wizard
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
+    CheckRead,
+    HealthCheckRequest,
     LinkCreate,
     LinkRead,
     MapAction,
+    PlatformEnvironmentRead,
     QueuedRead,
     QueueLimits,
     RetryResult,
+    SolutionUpload,
     SyncErrorRead,
     TableMapRead,
+    WizardRead,
 )
 
 router = APIRouter(prefix="/environments/{env}", tags=["dual-write"])
+wizard_router = APIRouter(tags=["dual-write"])
 
 MapOperation = Callable[[Session, User, DualWriteLink, Sequence[str]], None]
 _OPERATIONS: dict[str, MapOperation] = {
@@ -45,11 +51,44 @@ def _described(link: DualWriteLink, name: str) -> TableMapRead:
     return found
 
 
-@router.post("/link", response_model=LinkRead, status_code=status.HTTP_201_CREATED)
-def create_link(env: str, body: LinkCreate, session: SessionDep, actor: CurrentUser) -> LinkRead:
+@wizard_router.get("/dualwrite/wizard", response_model=WizardRead)
+def link_wizard(session: SessionDep, actor: CurrentUser) -> WizardRead:
+    """The link wizard: the Dataverse environments you may choose, and the privacy notice."""
+    return WizardRead(
+        environments=[
+            PlatformEnvironmentRead.of(e) for e in wizard.wizard_environments(session, actor)
+        ],
+        privacy_notice=wizard.PRIVACY_NOTICE,
+    )
+
+
+@router.post("/link/health-check", response_model=list[CheckRead])
+def health_check(
+    env: str, body: HealthCheckRequest, session: SessionDep, actor: CurrentUser
+) -> list[CheckRead]:
+    """The wizard's health check: each check passes or fails with its fix; nothing changes."""
     fo_env = environments.get_environment(session, actor, env)
     target = platform.get_environment(session, actor, body.dataverse_environment)
-    return LinkRead.of(links.create_link(session, actor, fo_env, target, body.legal_entities))
+    checks = wizard.health_check(session, actor, fo_env, target, body.legal_entities)
+    return [CheckRead.of(c) for c in checks]
+
+
+@router.post("/link", response_model=LinkRead, status_code=status.HTTP_201_CREATED)
+def create_link(env: str, body: LinkCreate, session: SessionDep, actor: CurrentUser) -> LinkRead:
+    """The wizard's Create: needs `consent` and a passing health check."""
+    fo_env = environments.get_environment(session, actor, env)
+    target = platform.get_environment(session, actor, body.dataverse_environment)
+    link = wizard.create_link(
+        session, actor, fo_env, target, body.legal_entities, consent=body.consent
+    )
+    return LinkRead.of(link)
+
+
+@router.delete("/link", status_code=status.HTTP_204_NO_CONTENT)
+def reset_link(env: str, session: SessionDep, actor: CurrentUser) -> Response:
+    """Reset linking (unlink); every table map must be stopped first."""
+    linking.reset_link(session, actor, environments.get_environment(session, actor, env))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/link", response_model=LinkRead)
@@ -64,6 +103,16 @@ def apply_default_solutions(
     """Apply Solution: publish the default dual-write table maps."""
     link = _link(session, actor, env)
     links.apply_default_solutions(session, actor, link)
+    return overview.describe_maps(link)
+
+
+@router.post("/maps", response_model=list[TableMapRead], status_code=status.HTTP_201_CREATED)
+def add_table_maps(
+    env: str, body: SolutionUpload, session: SessionDep, actor: CurrentUser
+) -> list[TableMapRead]:
+    """Add new table maps from a solution file (tenant admins only)."""
+    link = _link(session, actor, env)
+    links.add_table_maps(session, actor, link, [(body.source, body.definition)])
     return overview.describe_maps(link)
 
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, status
 
 from dualwrite.api.deps import CurrentUser, SessionDep, SettingsDep
 from dualwrite.lifecycle import environments, projects
-from dualwrite.lifecycle.environments import EnvironmentSpec, environment_detail
+from dualwrite.lifecycle.details import environment_detail
+from dualwrite.lifecycle.environments import EnvironmentSpec
 from dualwrite.schemas import EnvironmentCreate, EnvironmentDetail, EnvironmentRead
 
 router = APIRouter(prefix="/environments", tags=["lifecycle"])
@@ -39,4 +40,4 @@ def deploy_environment(
 @router.get("/{name}", response_model=EnvironmentDetail)
 def show_environment(name: str, session: SessionDep, actor: CurrentUser) -> EnvironmentDetail:
     """The environment with its legal entities and the row count of each data store table."""
-    return environment_detail(environments.get_environment(session, actor, name))
+    return environment_detail(session, environments.get_environment(session, actor, name))

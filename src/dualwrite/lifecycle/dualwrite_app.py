@@ -1,0 +1,71 @@
+"""The Dual-write application button (seed 001): terms, Configure, and the asynchronous job that
+creates the application users on both sides and installs the orchestration solutions."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import FoEnvironment, Job, JobKind, PlatformEnvironment, User
+from dualwrite.errors import ERR
+from dualwrite.jobs.model import JobRun, submit
+from dualwrite.lifecycle.appusers import (
+    install_orchestration,
+    register_application_users,
+    require_service_principal,
+)
+from dualwrite.lifecycle.environments import require_writable
+from dualwrite.lifecycle.ppi import _dataverse_admin, _lcs_role, integrated_platform
+from dualwrite.stores.datastore import Side, prepare_data_store
+
+TERMS = (
+    "The dual-write application creates an application user in your Dataverse environment and "
+    "registers its application ID in your finance and operations environment, and installs the "
+    "dual-write orchestration solutions into Dataverse. Data of the table maps you run is copied "
+    "between the two environments."
+)
+
+
+def require_integration(env: FoEnvironment) -> PlatformEnvironment:
+    target = integrated_platform(env)
+    if target is None:
+        raise ERR.PPI_NOT_SET_UP.error(name=env.name)
+    return target
+
+
+def request_install(
+    session: Session, actor: User, env: FoEnvironment, *, accept_terms: bool
+) -> Job:
+    """Configure: checks what the user can fix now, then queues the install job."""
+    require_writable(env)
+    if not accept_terms:
+        raise ERR.TERMS_NOT_ACCEPTED.error()
+    _lcs_role(env.project, actor)
+    target = require_integration(env)
+    _dataverse_admin(target, actor)
+    return submit(
+        session, JobKind.DUALWRITE_APP, env, actor, {"platform_environment_id": target.id}
+    )
+
+
+def install(session: Session, env: FoEnvironment, target: PlatformEnvironment) -> None:
+    """Application users on both sides and the orchestration solutions in Dataverse; DW9003 when
+    an application user that was already there cannot connect (nothing is changed then)."""
+    register_application_users(session, env, target)
+    install_orchestration(session, target)
+    require_service_principal(session, env, target)
+
+
+def run_install(run: JobRun) -> None:
+    """One transaction: a failure (DW9003, a store that cannot be reached) changes nothing."""
+    run.step("Connecting to Dataverse and finance and operations", 10)
+    with run.store.session() as session:
+        env = run.environment(session)
+        target = session.get_one(PlatformEnvironment, run.params["platform_environment_id"])
+        fo_url, dv_url = env.data_store_url, target.dataverse_url or ""
+    prepare_data_store(fo_url, Side.FO)
+    prepare_data_store(dv_url, Side.DATAVERSE)
+    run.step("Creating the application users and installing the orchestration solutions", 50)
+    with run.store.session() as session:
+        env = run.environment(session)
+        target = session.get_one(PlatformEnvironment, run.params["platform_environment_id"])
+        install(session, env, target)
