@@ -17,6 +17,11 @@ from dualwrite.control.models import (
 )
 from dualwrite.databases import display_url
 
+NO_MAPS_NOTICE = (
+    "No table maps are published on this link. Apply the Dual-write application orchestration "
+    "solution (Apply Solution) to publish the default table maps."
+)
+
 
 def dualwrite_page_path(environment: str) -> str:
     """The F&O environment's Dual-write page in the web UI (the link LCS shows once linked)."""
@@ -261,6 +266,9 @@ class LinkRead(BaseModel):
     legal_entities: list[str]
     solutions: list[str]
     dual_write_page: str
+    notice: str | None = Field(
+        default=None, description="What the Dual-write page says when it has no table maps."
+    )
 
     @classmethod
     def of(cls, link: DualWriteLink) -> LinkRead:
@@ -272,6 +280,7 @@ class LinkRead(BaseModel):
             legal_entities=link.legal_entity_ids,
             solutions=[f"{s.name} {s.version}" for s in link.solutions],
             dual_write_page=dualwrite_page_path(env.name),
+            notice=None if link.table_maps else NO_MAPS_NOTICE,
         )
 
 
@@ -410,6 +419,10 @@ class PpiSetupRequest(BaseModel):
 
 class DualWriteAppRequest(BaseModel):
     accept_terms: bool = Field(default=False, description="The terms and conditions, accepted.")
+    platform_environment: str | None = Field(
+        default=None,
+        description="Another Dataverse than the integrated one (manual prerequisites path).",
+    )
 
 
 class ApplicationUserRead(BaseModel):

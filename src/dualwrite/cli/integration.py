@@ -141,11 +141,15 @@ def dualwrite_application(
     accept_terms: Annotated[
         bool, typer.Option("--accept-terms", help="Accept the terms and conditions.")
     ] = False,
+    dataverse: Annotated[
+        str | None,
+        typer.Option(help="Another Dataverse than the integrated one (manual prerequisites)."),
+    ] = None,
     wait: WaitOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Dual-write application: create the application users and install the orchestration
-    solutions into the integrated Dataverse (a job)."""
+    solutions into the integrated Dataverse (or --dataverse), as a job."""
     context = current(ctx)
     if not accept_terms:
         console.print(f"[bold]Terms and conditions[/]\n{dualwrite_app.TERMS}", markup=True)

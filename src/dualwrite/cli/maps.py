@@ -14,7 +14,7 @@ from dualwrite.engine.states import MapState
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps
-from dualwrite.schemas import TableMapRead
+from dualwrite.schemas import NO_MAPS_NOTICE, TableMapRead
 
 app = typer.Typer(
     help="Table maps: status, run with initial sync, pause, resume, stop.", no_args_is_help=True
@@ -36,9 +36,7 @@ def list_(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
     """List the link's table maps with state, initial sync progress and queued changes."""
     rows = _maps(current(ctx), env)
     if not rows and not as_json:
-        console.print(
-            "No table maps. Apply the orchestration solution: `dualwrite link apply-solution`."
-        )
+        console.print(f"{NO_MAPS_NOTICE} `dualwrite link apply-solution {env}`")
     show(rows, as_json, COLUMNS)
 
 

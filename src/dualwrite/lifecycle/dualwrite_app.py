@@ -33,15 +33,25 @@ def require_integration(env: FoEnvironment) -> PlatformEnvironment:
 
 
 def request_install(
-    session: Session, actor: User, env: FoEnvironment, *, accept_terms: bool
+    session: Session,
+    actor: User,
+    env: FoEnvironment,
+    *,
+    accept_terms: bool,
+    platform_env: PlatformEnvironment | None = None,
 ) -> Job:
-    """Configure: checks what the user can fix now, then queues the install job."""
+    """Configure: checks what the user can fix now, then queues the install job. Without
+    `platform_env` it targets the integrated Dataverse; naming another Dataverse is the manual
+    prerequisites path (application users registered by hand), which can end in a linking
+    mismatch that the environment page then reports."""
     require_writable(env)
+    _lcs_role(env.project, actor)
+    target = platform_env if platform_env is not None else require_integration(env)
+    if not target.has_dataverse:
+        raise ERR.NO_DATAVERSE.error(name=target.name)
+    _dataverse_admin(target, actor)
     if not accept_terms:
         raise ERR.TERMS_NOT_ACCEPTED.error()
-    _lcs_role(env.project, actor)
-    target = require_integration(env)
-    _dataverse_admin(target, actor)
     return submit(
         session, JobKind.DUALWRITE_APP, env, actor, {"platform_environment_id": target.id}
     )

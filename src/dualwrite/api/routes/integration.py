@@ -9,6 +9,7 @@ from dualwrite.api.deps import CurrentUser, SessionDep, SettingsDep
 from dualwrite.jobs.model import environment_jobs, get_job
 from dualwrite.lifecycle import appusers, dualwrite_app, environments, linking, ppi
 from dualwrite.lifecycle.details import integration_section
+from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     ApplicationUserRead,
     ApplicationUserUpdate,
@@ -72,9 +73,15 @@ def install_dualwrite_application(
 ) -> JobRead:
     """Configure the dual-write application (accept the terms); returns its job."""
     fo_env = environments.get_environment(session, actor, env)
-    return JobRead.of(
-        dualwrite_app.request_install(session, actor, fo_env, accept_terms=body.accept_terms)
+    target = (
+        platform.get_environment(session, actor, body.platform_environment)
+        if body.platform_environment
+        else None
     )
+    job = dualwrite_app.request_install(
+        session, actor, fo_env, accept_terms=body.accept_terms, platform_env=target
+    )
+    return JobRead.of(job)
 
 
 @router.post("/power-platform/link", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
