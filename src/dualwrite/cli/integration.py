@@ -103,8 +103,9 @@ def ppi_setup(
     ctx: typer.Context,
     env: str,
     existing: ExistingOption = None,
-    dataverse_url: Annotated[
-        str | None, typer.Option(help="New Dataverse only: its database (default: SQLite file).")
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="New Dataverse only: empty or existing database; default a SQLite file."),
     ] = None,
     confirm_name: Annotated[
         str | None,
@@ -126,7 +127,7 @@ def ppi_setup(
     request = ppi.SetupRequest(
         use_existing=existing is not None,
         platform_environment=existing,
-        dataverse_url=dataverse_url,
+        dataverse_url=database_url,
         confirm_name=confirm_name,
     )
     with context.work() as (session, actor):

@@ -14,7 +14,7 @@ from dualwrite.lifecycle.appusers import (
     require_service_principal,
 )
 from dualwrite.lifecycle.environments import require_writable
-from dualwrite.lifecycle.ppi import _dataverse_admin, _lcs_role, integrated_platform
+from dualwrite.lifecycle.ppi import integrated_platform, require_dataverse_admin, require_lcs_role
 from dualwrite.stores.datastore import Side, prepare_data_store
 
 TERMS = (
@@ -45,11 +45,11 @@ def request_install(
     prerequisites path (application users registered by hand), which can end in a linking
     mismatch that the environment page then reports."""
     require_writable(env)
-    _lcs_role(env.project, actor)
+    require_lcs_role(env.project, actor)
     target = platform_env if platform_env is not None else require_integration(env)
     if not target.has_dataverse:
         raise ERR.NO_DATAVERSE.error(name=target.name)
-    _dataverse_admin(target, actor)
+    require_dataverse_admin(target, actor)
     if not accept_terms:
         raise ERR.TERMS_NOT_ACCEPTED.error()
     return submit(

@@ -14,7 +14,7 @@ from dualwrite.jobs.model import JobRun, submit
 from dualwrite.lifecycle.appusers import orchestration_installed, require_service_principal
 from dualwrite.lifecycle.dualwrite_app import require_integration
 from dualwrite.lifecycle.environments import require_writable
-from dualwrite.lifecycle.ppi import _lcs_role, integrated_platform
+from dualwrite.lifecycle.ppi import integrated_platform, require_lcs_role
 from dualwrite.link.links import find_link, insert_link, require_linkable, require_tenant_admin
 from dualwrite.schemas import dualwrite_page_path
 from dualwrite.stores.datastore import Side, legal_entities, prepare_data_store
@@ -29,7 +29,7 @@ def request_link(session: Session, actor: User, env: FoEnvironment) -> Job:
     """Link to Power Platform environment: the integrated Dataverse, once the dual-write
     application is installed."""
     require_writable(env)
-    _lcs_role(env.project, actor)
+    require_lcs_role(env.project, actor)
     target = require_integration(env)
     require_linkable(session, env, target)
     if not orchestration_installed(session, target):

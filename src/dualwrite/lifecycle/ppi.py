@@ -92,7 +92,7 @@ def _governance(actor: User, tenant: Tenant) -> None:
         raise ERR.CANNOT_CREATE_ENVIRONMENTS.error()
 
 
-def _lcs_role(project: Project, actor: User) -> None:
+def require_lcs_role(project: Project, actor: User) -> None:
     if role_in(project, actor) not in ENVIRONMENT_ROLES:
         raise ERR.NOT_ENVIRONMENT_MANAGER.error(project=project.name)
 
@@ -128,7 +128,7 @@ def _geography(env: FoEnvironment, target: PlatformEnvironment) -> None:
         )
 
 
-def _dataverse_admin(target: PlatformEnvironment, actor: User) -> None:
+def require_dataverse_admin(target: PlatformEnvironment, actor: User) -> None:
     if not is_admin(target, actor):
         raise ERR.NOT_DATAVERSE_ADMIN.error(platform=target.name)
 
@@ -148,7 +148,10 @@ def validations(
     probes: list[tuple[str, Callable[[], None]]] = [
         ("Free database capacity (1 GB)", lambda: require_capacity(session, tenant)),
         ("Allowed to create Power Platform environments", lambda: _governance(actor, tenant)),
-        ("Environment manager or Project owner in the project", lambda: _lcs_role(project, actor)),
+        (
+            "Environment manager or Project owner in the project",
+            lambda: require_lcs_role(project, actor),
+        ),
         ("Account from the tenant that owns the project", lambda: _home_tenant(project, actor)),
         ("Qualifying license", lambda: _license(session, actor)),
     ]
@@ -157,7 +160,7 @@ def validations(
         probes += [
             ("Power Platform environment has Dataverse", lambda: _has_dataverse(target)),
             ("Same geography as the environment's region", lambda: _geography(env, target)),
-            ("System Administrator in Dataverse", lambda: _dataverse_admin(target, actor)),
+            ("System Administrator in Dataverse", lambda: require_dataverse_admin(target, actor)),
             ("Dataverse not integrated with another environment", lambda: _free(env, target)),
         ]
     return [run_check(name, probe) for name, probe in probes]
