@@ -345,3 +345,15 @@ def test_an_interrupted_job_fails_and_ends_the_downtime(w: SetupWorld) -> None:
         job = session.get_one(Job, job_id)
         assert (job.state, job.error_code) == (JobState.FAILED, "DW4024")
         assert w.env(session).state is EnvironmentState.DEPLOYED
+
+
+def test_an_environment_without_dataverse_cannot_be_chosen(w: SetupWorld) -> None:
+    initial = SetupRequest(use_existing=True, platform_environment=f"{ENV} (initial)")
+    failed = _failed_checks(w, "admin", initial)
+    assert failed == {
+        "Power Platform environment has Dataverse": "DW4002",
+        "System Administrator in Dataverse": "DW4012",  # the placeholder has no Dataverse to admin
+    }
+    with pytest.raises(DualWriteError) as err:
+        _request(w, "em", SetupRequest(use_existing=True, platform_environment="nowhere"))
+    assert err.value.code == "DW1002"
