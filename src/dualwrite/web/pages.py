@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import swagger_ui_bundle
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from dualwrite.api.app import API_PREFIX
 from dualwrite.api.auth_cookies import clear_session_cookie, set_session_cookie
 from dualwrite.api.deps import (
-    SESSION_COOKIE,
     CredentialsDep,
     SessionDep,
     SettingsDep,
     StoreDep,
 )
 from dualwrite.api.errors import Problem
-from dualwrite.control.models import User
 from dualwrite.errors import ERR, DualWriteError
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
-from dualwrite.schemas import UserRead
+from dualwrite.web.common import HERE, PageUser, render, templates
 
-HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "dw_login_csrf"
 LOGIN_CSRF_FIELD = "login_csrf"
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 
@@ -41,19 +36,16 @@ def _render(request: Request, page: str, status: int = 200, **context: Any) -> H
 
 
 def render_problem(request: Request, problem: Problem) -> Response:
-    """The web UI's error page; a page that needs a session sends anonymous visitors to sign in."""
-    if problem.status == 401:
+    """The web UI's error page; a page that needs a session sends anonymous visitors to sign in.
+    It links back to the page the failed form was on (same site only)."""
+    if problem.status == 401 and problem.code == "DW3003":
         return RedirectResponse("/login", status_code=303)
-    return _render(request, "error.html", status=problem.status, error=problem)
-
-
-def page_user(request: Request, session: SessionDep) -> User:
-    """Pages accept only the browser's session cookie, never a bearer token."""
-    token = request.cookies.get(SESSION_COOKIE)
-    return sessions.authenticate(session, token, SessionKind.COOKIE)
-
-
-PageUser = Annotated[User, Depends(page_user)]
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    same_site = referer.netloc == request.url.netloc and back.startswith("/")
+    return _render(
+        request, "error.html", status=problem.status, error=problem, back=back if same_site else "/"
+    )
 
 
 def _login_page(request: Request, error: DualWriteError | None = None, upn: str = "") -> Response:
@@ -122,14 +114,8 @@ def logout(credentials: CredentialsDep, session: SessionDep) -> Response:
 
 
 @router.get("/")
-def home(request: Request, user: PageUser, settings: SettingsDep) -> Response:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    return _render(
-        request,
-        "home.html",
-        user=UserRead.of(user),
-        csrf_token=sessions.csrf_token(settings, token),
-    )
+def home(request: Request, user: PageUser) -> Response:
+    return render(request, "home.html", user)
 
 
 @router.get("/docs")
@@ -156,8 +142,12 @@ def openapi_alias(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from dualwrite.web import dualwrite_pages, lcs, platform_pages, records_pages
+
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "swagger"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), "static")
     app.include_router(router)
+    for module in (lcs, platform_pages, dualwrite_pages, records_pages):
+        app.include_router(module.router)

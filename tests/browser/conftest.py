@@ -1,0 +1,94 @@
+"""Browser tests: the real app served by uvicorn on a loopback port (with the sync worker and the
+job runner, as `dualwrite serve` runs them), driven by Playwright through Debian's Chromium.
+
+Locally they skip when Chromium or Playwright is missing; under CI (which installs both) they
+are required."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from backends import services_required
+from browser_support import LiveServer
+from dualwrite.api.app import create_app
+from dualwrite.control.store import ControlStore
+from dualwrite.engine.worker import Worker
+from dualwrite.jobs.runner import JobRunner
+from dualwrite.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _need(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"browser tests are required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = Settings(home=tmp_path / "home", database_url=None)
+    store = ControlStore(settings.control_url)
+    store.upgrade()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), log_level="warning"))
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True),
+        threading.Thread(target=Worker(store, poll_seconds=0.05).run, args=(stop,), daemon=True),
+        threading.Thread(target=JobRunner(store, poll_seconds=0.1).run, args=(stop,), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    for _ in range(100):  # bounded: the server binds at once, starts within a second
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", store, settings)
+    server.should_exit = True
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    sock.close()
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        _need(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()

@@ -1,0 +1,177 @@
+"""One browser test per page: its main action, and its permission rule (what a non-admin sees,
+as seed 002 describes it)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_support import LiveServer, sign_in
+from dualwrite.identity import directory
+from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
+from dualwrite.lifecycle.environments import EnvironmentSpec
+from dualwrite.link import links, wizard
+from dualwrite.platform import environments as platform
+from dualwrite.stores.generator import seed_fo
+from factories import add_user, bootstrap
+
+ENV = "contoso-test"
+DW = "dw@contoso.onmicrosoft.com"
+
+
+@pytest.fixture
+def linked(live_server: LiveServer) -> LiveServer:
+    """contoso-test integrated with and linked to Sales, default maps published; dw holds the
+    Dual-write user role there, pat is a plain user."""
+    with live_server.store.session() as session:
+        admin = bootstrap(session)
+        directory.assign_license(session, admin, admin.upn, "D365_FINANCE")
+        add_user(session, admin, "dw")
+        add_user(session, admin, "pat")
+        project = projects.create_project(session, admin, "ERP")
+        spec = EnvironmentSpec(name=ENV, legal_entities=["USMF"])
+        env = environments.deploy_environment(session, live_server.settings, admin, project, spec)
+        target = platform.create_environment(
+            session,
+            admin,
+            name="Sales",
+            region="West US",
+            dataverse=True,
+            dataverse_url=None,
+            default_url=platform.default_dataverse_url(live_server.settings, "Sales"),
+        )
+        ppi.integrate(session, env, target)
+        dualwrite_app.install(session, env, target)
+        link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
+        links.apply_default_solutions(session, admin, link)
+        environments.grant_environment_role(session, admin, env, DW, "dualwrite-user")
+        url = env.data_store_url
+    seed_fo(url, legal_entities=["USMF"], customers=5)
+    return live_server
+
+
+def test_dualwrite_page_non_admin_monitors_and_runs_but_cannot_create_maps(
+    page: Any, linked: LiveServer
+) -> None:
+    sign_in(page, linked, DW)
+    page.get_by_role("link", name="Finance and operations").click()
+    page.get_by_role("link", name=f"Dual Write {ENV}").click()
+    page.get_by_label("Select Currencies (transactioncurrencies)").check()
+    page.get_by_role("button", name="Run").click()
+    expect(
+        page.locator('td.state[data-map="Currencies (transactioncurrencies)"]')
+    ).not_to_have_text("Not running")
+    page.get_by_role("button", name="Apply Solution").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(
+        "Response status code does not indicate success: 403 (tokenexchange)."
+    )
+    expect(alert).to_contain_text(re.compile(r"Session ID: [0-9a-f-]{36}"))
+    expect(alert).to_contain_text(re.compile(r"Root activity ID: [0-9a-f-]{36}"))
+    expect(alert).to_contain_text("tenant (Global) administrator")
+
+
+def test_wizard_health_check_names_the_failed_check_and_its_fix(
+    page: Any, linked: LiveServer
+) -> None:
+    with linked.store.session() as session:  # a second environment, not linked yet
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        project = projects.get_project(session, admin, "ERP")
+        spec = EnvironmentSpec(name="contoso-two", legal_entities=["USMF"])
+        environments.deploy_environment(session, linked.settings, admin, project, spec)
+    sign_in(page, linked)
+    page.goto(f"{linked.url}/environments/contoso-two/dualwrite")
+    page.get_by_role("link", name="New link to environment").click()
+    page.get_by_label("Sales").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("USMF —").check()
+    page.get_by_role("button", name="Next").click()
+    failed = page.locator("tr.fail")
+    expect(
+        failed.filter(has_text="Application IDs granted access to connect the apps")
+    ).to_contain_text("DW9003")
+    expect(failed.filter(has_text="Environments not linked yet")).to_contain_text(
+        "already integrated"
+    )
+    expect(page.get_by_role("button", name="Create")).to_have_count(0)
+    expect(page.get_by_role("button", name="Rerun health check")).to_be_visible()
+
+
+def test_environment_page_setup_validations_for_a_non_manager(
+    page: Any, linked: LiveServer
+) -> None:
+    with linked.store.session() as session:
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        project = projects.get_project(session, admin, "ERP")
+        spec = EnvironmentSpec(name="contoso-three", legal_entities=["USMF"])
+        env = environments.deploy_environment(session, linked.settings, admin, project, spec)
+        environments.grant_environment_role(session, admin, env, DW, "dualwrite-user")
+    sign_in(page, linked, DW)
+    page.goto(f"{linked.url}/environments/contoso-three")
+    page.locator("summary", has_text="Setup").click()
+    page.get_by_role("button", name="Validate").click()
+    results = page.get_by_role("table", name="Validation results")
+    expect(results.locator("tr.fail")).to_contain_text(
+        ["Environment manager or Project owner in the project", "Qualifying license"]
+    )
+    expect(page.get_by_role("button", name="Confirm")).to_have_count(0)
+
+
+def test_platform_admin_page_roles_only_for_global_admins(page: Any, linked: LiveServer) -> None:
+    sign_in(page, linked, "pat@contoso.onmicrosoft.com")
+    page.get_by_role("link", name="Power Platform admin").click()
+    expect(page.get_by_role("table").first).to_contain_text("Sales")
+    expect(page.get_by_role("heading", name="Users and directory roles")).to_have_count(0)
+    expect(page.get_by_role("button", name="Save settings")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, linked)
+    page.get_by_role("link", name="Power Platform admin").click()
+    page.get_by_label("User", exact=True).fill("pat@contoso.onmicrosoft.com")
+    page.get_by_label("Role").select_option("Power Platform administrator")
+    page.get_by_role("button", name="Grant role").click()
+    expect(page.locator("#users")).to_contain_text("Power Platform administrator")
+
+
+def test_record_pages_create_edit_delete(page: Any, linked: LiveServer) -> None:
+    sign_in(page, linked)
+    page.goto(f"{linked.url}/records/fo/{ENV}/customers")
+    page.get_by_role("link", name="New").click()
+    for field, value in {
+        "dataareaid": "USMF",
+        "customeraccount": "WEB-0001",
+        "organizationname": "Keyboard Only Ltd",
+        "customergroupid": "10",
+        "salescurrencycode": "USD",
+    }.items():
+        page.get_by_label(field, exact=True).fill(value)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard Only Ltd")
+    page.get_by_label("organizationname").fill("x" * 101)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "organizationname: 101 characters; at most 100 fit"
+    )
+    page.get_by_role("link", name="Back").click()
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_label("Search").fill("WEB-0001")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("table")).to_contain_text("No records.")
+    # Dataverse records are for the Dataverse's System Administrators.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, linked, DW)
+    page.goto(f"{linked.url}/records/dataverse/Sales/accounts")
+    expect(page.get_by_role("alert")).to_contain_text("DW4012")
+
+
+def test_map_page_shows_fields_and_queued_records(page: Any, linked: LiveServer) -> None:
+    sign_in(page, linked)
+    page.goto(f"{linked.url}/environments/{ENV}/dualwrite")
+    page.get_by_role("link", name="Customers V3 (accounts)").click()
+    fields = page.get_by_role("table", name="Field mappings")
+    expect(fields).to_contain_text("organizationname")
+    expect(fields).to_contain_text("lookup through Customer groups (msdyn_customergroups)")
+    expect(page.get_by_text("Nothing queued.")).to_be_visible()
+    expect(page.get_by_text("No errors.")).to_be_visible()

@@ -1,0 +1,30 @@
+"""Shared by the browser tests: where screenshots go and what a live server offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from dualwrite.control.store import ControlStore
+from dualwrite.settings import Settings
+from factories import PASSWORD
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    store: ControlStore
+    settings: Settings
+
+
+def sign_in(page: Any, server: LiveServer, upn: str = "admin@contoso.onmicrosoft.com") -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("User name").fill(upn)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Signed-in user")).to_contain_text(upn)
