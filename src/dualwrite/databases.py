@@ -81,7 +81,13 @@ def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
         from pathlib import Path
 
         assert url.database  # noqa: S101 - parse_url guarantees it
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, no permission, full disk
+            raise ERR.DATABASE_FOLDER.error(
+                folder=str(folder), url=display_url(url), problem=exc.strerror or str(exc)
+            ) from None
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

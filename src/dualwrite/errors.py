@@ -201,6 +201,12 @@ class _Catalogue:
         "Point the environment at an empty database or at one with the complete schema; "
         "nothing was created.",
     )
+    DATABASE_FOLDER = CatalogueEntry(
+        "DW2006",
+        UnavailableError,
+        "Cannot use the folder {folder} for the database at {url}: {problem}.",
+        "Point the URL (or DUALWRITE_HOME / --home) at a folder that can be created and written.",
+    )
     ENVIRONMENT_DOWNTIME = CatalogueEntry(
         "DW2004",
         InvalidStateError,
@@ -331,6 +337,16 @@ class _Catalogue:
         "Failed to connect to {target}. Ensure that the service principal has the correct "
         "permissions to access {target}.",
         "{fix}",
+    )
+    STOP_UNAVAILABLE = CatalogueEntry(
+        "DW9404",
+        PermissionDeniedError,
+        '[Forbidden], [{{"status":403,"source":"","message":"Error from token exchange: User is '
+        'not allowed to access connection dynamicscrmonline/{connection}"}}], The remote server '
+        "returned an error: (403) Forbidden.",
+        "The linked Dataverse environment '{platform}' isn't available ({problem}); changes keep "
+        "being captured and catch up when it returns. A tenant administrator can mark the maps "
+        "Not running now (`dualwrite maps force-stop {env} <map> --reason …`); no ticket needed.",
     )
     UNAUTHORIZED_MAP = CatalogueEntry(
         "DW9401",

@@ -491,3 +491,17 @@ class WizardRead(BaseModel):
 class SolutionUpload(BaseModel):
     source: str = Field(description="A name for the file, shown in errors.", examples=["ours.toml"])
     definition: str = Field(description="The solution's TOML text.")
+
+
+class ActivityRead(_Read):
+    id: int
+    at: datetime
+    actor_label: str = Field(description="Who: a UPN, or 'sync worker'.")
+    kind: str
+    map_name: str | None
+    message: str
+
+
+class ForceStop(BaseModel):
+    maps: list[str]
+    reason: str = Field(description="Why the maps are forced to Not running (kept in the log).")

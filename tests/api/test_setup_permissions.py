@@ -76,6 +76,13 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         VIEWERS,
     ),
     ("GET", f"{LINKED}/errors", None, VIEWERS),
+    ("GET", f"{LINKED}/activity", None, VIEWERS),
+    (
+        "POST",
+        f"{LINKED}/maps/force-stop",
+        {"maps": ["Currencies (transactioncurrencies)"], "reason": "matrix"},  # already stopped
+        ADMINS,
+    ),
     ("DELETE", f"{LINKED}/link", None, ADMINS),  # the only destructive one: last
 ]
 

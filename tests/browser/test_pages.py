@@ -13,7 +13,7 @@ from browser_support import LiveServer, sign_in
 from dualwrite.identity import directory
 from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
-from dualwrite.link import links, wizard
+from dualwrite.link import links, tablemaps, wizard
 from dualwrite.platform import environments as platform
 from dualwrite.stores.generator import seed_fo
 from factories import add_user, bootstrap
@@ -166,7 +166,13 @@ def test_record_pages_create_edit_delete(page: Any, linked: LiveServer) -> None:
     expect(page.get_by_role("alert")).to_contain_text("DW4012")
 
 
-def test_map_page_shows_fields_and_queued_records(page: Any, linked: LiveServer) -> None:
+def test_map_page_shows_fields_queue_activity_and_forces_not_running(
+    page: Any, linked: LiveServer
+) -> None:
+    with linked.store.session() as session:
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        link = links.get_link(session, environments.get_environment(session, admin, ENV))
+        tablemaps.run_maps(session, admin, link, ["Customers V3 (accounts)"], initial_sync=True)
     sign_in(page, linked)
     page.goto(f"{linked.url}/environments/{ENV}/dualwrite")
     page.get_by_role("link", name="Customers V3 (accounts)").click()
@@ -175,3 +181,13 @@ def test_map_page_shows_fields_and_queued_records(page: Any, linked: LiveServer)
     expect(fields).to_contain_text("lookup through Customer groups (msdyn_customergroups)")
     expect(page.get_by_text("Nothing queued.")).to_be_visible()
     expect(page.get_by_text("No errors.")).to_be_visible()
+    page.get_by_label("Force to Not running (when the other side is unavailable) — reason").fill(
+        "maintenance"
+    )
+    page.get_by_role("button", name="Force Not running").click()
+    expect(page.get_by_role("table", name="Activity log of this map")).to_contain_text(
+        re.compile(r"Forced to Not running \(was \w+\): maintenance")
+    )
+    expect(
+        page.get_by_text("Status", exact=True).locator("xpath=following-sibling::dd[1]")
+    ).to_have_text("Not running")

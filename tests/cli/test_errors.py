@@ -109,5 +109,6 @@ def test_seeding_needs_the_environment_to_be_visible(initialised: Run) -> None:
 def test_a_data_directory_that_cannot_be_made(run: Run, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     result = run("--home", str(tmp_path / "a-file" / "home"), "whoami", ok=False)
-    _assert_rendered(result, "DW1000")
+    _assert_rendered(result, "DW2006")
+    assert "Not a directory" in result.stderr
     assert "a-file" in result.stderr

@@ -9,6 +9,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from clirun import Run, as_json, integrate
 from dualwrite.schemas import (
+    ActivityRead,
     CapacityRead,
     EnvironmentDetail,
     EnvironmentRead,
@@ -69,6 +70,7 @@ OUTPUTS: list[tuple[tuple[str, ...], type[BaseModel], bool]] = [
     (("platform", "env", "add-admin", "Sales", ADMIN), PlatformEnvironmentRead, False),
     (("link", "show", "contoso-test"), LinkRead, False),
     (("maps", "list", "contoso-test"), TableMapRead, True),
+    (("maps", "activity", "contoso-test"), ActivityRead, True),
 ]
 
 

@@ -9,7 +9,7 @@ import typer
 from dualwrite.cli._context import current
 from dualwrite.cli._output import JsonOption, done, show
 from dualwrite.lifecycle import environments
-from dualwrite.link import links, overview
+from dualwrite.link import links, overview, tablemaps
 
 app = typer.Typer(
     help="Records that could not be applied, and retrying them.", no_args_is_help=True
@@ -36,5 +36,5 @@ def retry(
     """Apply every open error's record (or one, with --id) again after fixing the cause."""
     with current(ctx).work() as (session, actor):
         link = links.get_link(session, environments.get_environment(session, actor, env))
-        fixed, failing = overview.retry_errors(link, map, error_id)
+        fixed, failing = tablemaps.retry_map_errors(session, actor, link, map, error_id)
     done(f"{fixed} fixed, {failing} still failing.")

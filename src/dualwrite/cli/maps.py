@@ -1,4 +1,4 @@
-"""Table maps of a link: `dualwrite maps list|show|run|pause|resume|stop`."""
+"""Table maps of a link: `dualwrite maps list|show|run|pause|resume|stop|force-stop|activity`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from dualwrite.engine.states import MapState
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps
-from dualwrite.schemas import NO_MAPS_NOTICE, TableMapRead
+from dualwrite.ops.activity import ActivityFilter, list_activity
+from dualwrite.schemas import NO_MAPS_NOTICE, ActivityRead, TableMapRead
 
 app = typer.Typer(
     help="Table maps: status, run with initial sync, pause, resume, stop.", no_args_is_help=True
@@ -151,3 +152,39 @@ def resume(ctx: typer.Context, env: str, names: Names) -> None:
 def stop(ctx: typer.Context, env: str, names: Names) -> None:
     """Stop maps (Not running)."""
     _act(ctx, env, names, "stop")
+
+
+@app.command("force-stop")
+def force_stop(
+    ctx: typer.Context,
+    env: str,
+    names: Names,
+    reason: Annotated[str, typer.Option(help="Why; kept in the activity log.")] = "",
+) -> None:
+    """Mark maps Not running without reaching the other side, e.g. while the Dataverse is
+    unavailable (tenant admins; logged). What seed 002 needed a support ticket for."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        tablemaps.force_not_running(session, actor, link, names, reason)
+    done(f"{len(names)} table map(s) forced to Not running.")
+
+
+@app.command()
+def activity(
+    ctx: typer.Context,
+    env: str,
+    map: Annotated[str | None, typer.Option("--map", help="Only this table map.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="state, initial sync, retry, configuration or forced.")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Only this user's (or 'sync worker').")] = None,
+    before: Annotated[int | None, typer.Option(help="Entries older than this id (paging).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The activity log, newest first: who changed which map, when, and how."""
+    wanted = ActivityFilter(map_name=map, kind=kind, actor=by, before=before, limit=limit)
+    with current(ctx).work() as (session, actor):
+        fo_env = environments.get_environment(session, actor, env)
+        rows = [ActivityRead.model_validate(e) for e in list_activity(session, fo_env, wanted)]
+    show(rows, as_json, ("id", "at", "actor_label", "kind", "map_name", "message"))

@@ -473,3 +473,22 @@ class Job(Base):
     @property
     def finished(self) -> bool:
         return self.state in (JobState.SUCCEEDED, JobState.FAILED)
+
+
+class ActivityEntry(Base):
+    """The activity log of an environment's dual-write: who did what to which map, and when."""
+
+    __tablename__ = "activity_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fo_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), index=True
+    )
+    map_name: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    actor_label: Mapped[str] = mapped_column(String(320))  # the UPN then, or "sync worker"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -16,6 +16,8 @@ from dualwrite.lifecycle.dualwrite_app import require_integration
 from dualwrite.lifecycle.environments import require_writable
 from dualwrite.lifecycle.ppi import integrated_platform, require_lcs_role
 from dualwrite.link.links import find_link, insert_link, require_linkable, require_tenant_admin
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityKind
 from dualwrite.schemas import dualwrite_page_path
 from dualwrite.stores.datastore import Side, legal_entities, prepare_data_store
 
@@ -102,5 +104,7 @@ def reset_link(session: Session, actor: User, env: FoEnvironment) -> None:
     active = [m.name for m in link.table_maps if m.state != "Not running"]
     if active:
         raise ERR.MAPS_NOT_STOPPED.error(name=env.name, maps=", ".join(active))
+    name = link.platform_environment.name
     session.delete(link)
+    activity.record(session, env, ActivityKind.CONFIGURATION, f"Link to {name} reset", actor)
     session.flush()

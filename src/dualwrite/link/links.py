@@ -24,6 +24,8 @@ from dualwrite.maps.defaults import default_solution_texts
 from dualwrite.maps.loader import load_solution_text
 from dualwrite.maps.model import Solution, TableMap
 from dualwrite.maps.validate import validate
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityKind
 from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import legal_entities
 
@@ -94,6 +96,13 @@ def insert_link(
     )
     session.add(link)
     session.flush()
+    activity.record(
+        session,
+        env,
+        ActivityKind.CONFIGURATION,
+        f"Linked to {platform_env.name} for {', '.join(link.legal_entity_ids)}",
+        actor,
+    )
     return link
 
 
@@ -114,7 +123,10 @@ def link_maps(link: DualWriteLink) -> list[TableMap]:
 
 
 def publish_solutions(
-    session: Session, link: DualWriteLink, texts: Sequence[tuple[str, str]]
+    session: Session,
+    link: DualWriteLink,
+    texts: Sequence[tuple[str, str]],
+    actor: User | None = None,
 ) -> list[TableMapState]:
     """Validate solutions (source name, TOML text) together with what is already applied, store
     them, and publish their maps as Not running. Re-applying a solution updates it."""
@@ -134,9 +146,12 @@ def publish_solutions(
             stored.version, stored.source, stored.definition = solution.version, source, text
     existing = {m.name for m in link.table_maps}
     for solution in new:
-        for tmap in solution.maps:
-            if tmap.name not in existing:
-                link.table_maps.append(TableMapState(name=tmap.name, solution=solution.name))
+        added = [t.name for t in solution.maps if t.name not in existing]
+        for name in added:
+            link.table_maps.append(TableMapState(name=name, solution=solution.name))
+        message = f"Applied solution {solution.name} {solution.version}"
+        message += f": published {', '.join(added)}" if added else ": maps updated"
+        activity.record(session, link.fo_environment_id, ActivityKind.CONFIGURATION, message, actor)
     session.flush()
     return list(link.table_maps)
 
@@ -155,7 +170,7 @@ def add_table_maps(
     if not is_tenant_admin(actor, link.fo_environment.project.tenant_id):
         raise ERR.UNAUTHORIZED_MAP.error()
     require_writable(link.fo_environment)
-    return publish_solutions(session, link, texts)
+    return publish_solutions(session, link, texts, actor)
 
 
 def apply_default_solutions(
@@ -166,4 +181,4 @@ def apply_default_solutions(
     require_tenant_admin(actor, link.fo_environment.project.tenant_id, "Creating table maps")
     require_writable(link.fo_environment)
     _require_orchestration(session, link)
-    return publish_solutions(session, link, default_solution_texts())
+    return publish_solutions(session, link, default_solution_texts(), actor)

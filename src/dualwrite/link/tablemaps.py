@@ -17,12 +17,14 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.engine.states import MapAction, MapState, next_state, next_states
-from dualwrite.errors import ERR
+from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
 from dualwrite.link.links import link_maps
-from dualwrite.link.overview import engine_link
+from dualwrite.link.overview import engine_link, retry_errors
 from dualwrite.maps.validate import with_dependencies
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityKind
 
 OPERATOR_PROJECT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
 
@@ -86,30 +88,116 @@ def run_maps(
         if m.name in states and (m.name in names or states[m.name].state == MapState.NOT_RUNNING)
     ]
     _move(to_run, MapAction.RUN)
+    side = "finance and operations" if master == "fo" else "Dataverse"
     for tmap_state in to_run:
         tmap_state.initial_sync = initial_sync
         tmap_state.master = master
         tmap_state.progress_done = tmap_state.progress_total = 0
+        how = f"with initial sync from {side}" if initial_sync else "without initial sync"
+        why = "" if tmap_state.name in names else " (a map it depends on)"
+        _log(session, link, actor, tmap_state.name, f"Run {how}{why}")
     session.flush()
     return to_run
 
 
+def _log(
+    session: Session,
+    link: DualWriteLink,
+    actor: User | None,
+    name: str,
+    message: str,
+    kind: ActivityKind = ActivityKind.STATE,
+) -> None:
+    activity.record(session, link.fo_environment_id, kind, message, actor, name)
+
+
+def _act(
+    session: Session, actor: User, link: DualWriteLink, names: Sequence[str], action: MapAction
+) -> list[TableMapState]:
+    states = _named(link, names)
+    before = {m.name: m.state for m in states}
+    _move(states, action)
+    for m in states:
+        _log(
+            session,
+            link,
+            actor,
+            m.name,
+            f"{action.value.capitalize()}: {before[m.name]} → {m.state}",
+        )
+    return states
+
+
 def pause_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
     require_operator(actor, link, "Pausing table maps")
-    _move(_named(link, names), MapAction.PAUSE)
+    _act(session, actor, link, names, MapAction.PAUSE)
 
 
 def resume_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
     """Resume: writes refused over a queue limit are allowed again at once; the queue replays."""
     require_operator(actor, link, "Resuming table maps")
-    _move(_named(link, names), MapAction.RESUME)
+    _act(session, actor, link, names, MapAction.RESUME)
     _lift_guards(link, names)
 
 
 def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequence[str]) -> None:
+    """Stop needs both data stores (the queue guards are lifted in each); when the Dataverse is
+    unavailable it fails as seed 002 shows, and an administrator may force Not running instead."""
     require_operator(actor, link, "Stopping table maps")
-    _move(_named(link, names), MapAction.STOP)
-    _lift_guards(link, names)
+    _act(session, actor, link, names, MapAction.STOP)
+    try:
+        _lift_guards(link, names)
+    except UnavailableError as error:
+        target = link.platform_environment
+        raise ERR.STOP_UNAVAILABLE.error(
+            connection=target.id,
+            platform=target.name,
+            problem=error.message,
+            env=link.fo_environment.name,
+        ) from error
+
+
+def force_not_running(
+    session: Session, actor: User, link: DualWriteLink, names: Sequence[str], reason: str
+) -> None:
+    """What the original needed a support ticket for (seed 002): mark maps Not running without
+    reaching the other side. Tenant administrators only, with a reason, logged."""
+    env = link.fo_environment
+    if not (
+        actor.tenant_id == env.project.tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN)
+    ):
+        raise ERR.NOT_ALLOWED.error(
+            action="Forcing table maps to Not running",
+            requirement="the Global administrator role in this tenant",
+            who="Global administrator",
+        )
+    if not reason.strip():
+        raise ERR.INVALID_INPUT.error(field="reason", problem="say why the maps are forced to stop")
+    now = datetime.now(UTC)
+    for state in _named(link, names):
+        before = state.state
+        state.state, state.updated_at = MapState.NOT_RUNNING.value, now
+        message = f"Forced to Not running (was {before}): {reason.strip()}"
+        _log(session, link, actor, state.name, message, ActivityKind.FORCED)
+    session.flush()
+
+
+def retry_map_errors(
+    session: Session, actor: User, link: DualWriteLink, name: str, error_id: int | None = None
+) -> tuple[int, int]:
+    """Retry a map's open errors (or one): (fixed, still failing), logged."""
+    require_operator(actor, link, "Retrying errors")
+    fixed, failing = retry_errors(link, name, error_id)
+    which = f"error {error_id}" if error_id is not None else "all open errors"
+    _log(
+        session,
+        link,
+        actor,
+        name,
+        f"Retried {which}: {fixed} fixed, {failing} still failing",
+        ActivityKind.RETRY,
+    )
+    return fixed, failing
 
 
 def set_queue_limits(
@@ -131,6 +219,8 @@ def set_queue_limits(
         state.queue_max_age_seconds = max_age_seconds
     if max_bytes is not None:
         state.queue_max_bytes = max_bytes
+    message = f"Queue limits: {state.queue_max_age_seconds} s, {state.queue_max_bytes} bytes"
+    _log(session, link, actor, name, message, ActivityKind.CONFIGURATION)
     session.flush()
     return state
 
@@ -149,4 +239,18 @@ def engine_transition(session: Session, map_id: int, expected: MapState, action:
         .where(TableMapState.id == map_id, TableMapState.state == expected.value)
         .values(state=target.value, updated_at=datetime.now(UTC))
     )
-    return bool(getattr(result, "rowcount", 0))
+    moved = bool(getattr(result, "rowcount", 0))
+    if moved:
+        state = session.get_one(TableMapState, map_id)
+        env_id = session.get_one(DualWriteLink, state.link_id).fo_environment_id
+        if expected is MapState.INITIALIZING and state.initial_sync:
+            side = "finance and operations" if state.master == "fo" else "Dataverse"
+            message = (
+                f"Initial sync from {side} done: {state.progress_done} of "
+                f"{state.progress_total} records; {target.value}"
+            )
+            activity.record(session, env_id, ActivityKind.INITIAL_SYNC, message, None, state.name)
+        else:
+            message = f"{expected.value} → {target.value}"
+            activity.record(session, env_id, ActivityKind.STATE, message, None, state.name)
+    return moved

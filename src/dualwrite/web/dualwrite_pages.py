@@ -15,6 +15,8 @@ from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps, wizard
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import CheckRead, EnvironmentRead, LinkRead, PlatformEnvironmentRead
 from dualwrite.stores.datastore import legal_entities
@@ -43,6 +45,7 @@ def dualwrite_page(request: Request, env: str, session: SessionDep, user: PageUs
         link=LinkRead.of(link) if link else None,
         maps=overview.describe_maps(link) if link else [],
         may_operate=tablemaps.may_operate(user, link) if link else False,
+        recent=activity.list_activity(session, fo_env, ActivityFilter(limit=10)),
     )
 
 
@@ -94,6 +97,7 @@ def map_page(
     session: SessionDep,
     user: PageUser,
     after: int | None = None,
+    before: int | None = None,
 ) -> Response:
     link = _link_of(session, user, env)
     described = next((m for m in overview.describe_maps(link) if m.name == name), None)
@@ -112,7 +116,23 @@ def map_page(
         next_after=queued[-1].position if len(queued) == 25 else None,
         errors=overview.list_errors(link, name),
         may_operate=tablemaps.may_operate(user, link),
+        is_tenant_admin=links.is_tenant_admin(user, link.fo_environment.project.tenant_id),
+        entries=activity.list_activity(
+            session, link.fo_environment, ActivityFilter(map_name=name, before=before, limit=25)
+        ),
     )
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/force-stop")
+def force_stop(
+    env: str,
+    name: str,
+    session: SessionDep,
+    user: FormUser,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    tablemaps.force_not_running(session, user, _link_of(session, user, env), [name], reason)
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 
 @router.post("/environments/{env}/dualwrite/maps/{name}/retry")
@@ -123,9 +143,7 @@ def retry(
     user: FormUser,
     error_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    link = _link_of(session, user, env)
-    tablemaps.require_operator(user, link, "Retrying errors")
-    overview.retry_errors(link, name, error_id)
+    tablemaps.retry_map_errors(session, user, _link_of(session, user, env), name, error_id)
     return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 

@@ -12,9 +12,13 @@ from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments, linking
 from dualwrite.link import links, overview, tablemaps, wizard
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
+    ActivityRead,
     CheckRead,
+    ForceStop,
     HealthCheckRequest,
     LinkCreate,
     LinkRead,
@@ -145,6 +149,33 @@ def act_on_maps(
     return overview.describe_maps(link)
 
 
+@router.post("/maps/force-stop", response_model=list[TableMapRead])
+def force_stop(
+    env: str, body: ForceStop, session: SessionDep, actor: CurrentUser
+) -> list[TableMapRead]:
+    """Mark maps Not running without reaching the other side (tenant admins; logged)."""
+    link = _link(session, actor, env)
+    tablemaps.force_not_running(session, actor, link, body.maps, body.reason)
+    return overview.describe_maps(link)
+
+
+@router.get("/activity", response_model=list[ActivityRead])
+def list_activity(
+    env: str,
+    session: SessionDep,
+    actor: CurrentUser,
+    map: str | None = None,
+    kind: str | None = None,
+    by: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[ActivityRead]:
+    """The activity log, newest first; pass the last id as `before` for the next page."""
+    fo_env = environments.get_environment(session, actor, env)
+    wanted = ActivityFilter(map_name=map, kind=kind, actor=by, before=before, limit=limit)
+    return [ActivityRead.model_validate(e) for e in activity.list_activity(session, fo_env, wanted)]
+
+
 @router.get("/maps/{name}/queue", response_model=list[QueuedRead])
 def list_queue(
     env: str,
@@ -181,5 +212,5 @@ def retry_errors(
     env: str, map: str, session: SessionDep, actor: CurrentUser, id: int | None = None
 ) -> RetryResult:
     """Retry a map's open errors, or only the one with `id`."""
-    fixed, failing = overview.retry_errors(_link(session, actor, env), map, id)
+    fixed, failing = tablemaps.retry_map_errors(session, actor, _link(session, actor, env), map, id)
     return RetryResult(fixed=fixed, still_failing=failing)
