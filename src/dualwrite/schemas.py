@@ -505,3 +505,17 @@ class ActivityRead(_Read):
 class ForceStop(BaseModel):
     maps: list[str]
     reason: str = Field(description="Why the maps are forced to Not running (kept in the log).")
+
+
+class AlertSetting(BaseModel):
+    max_errors: int = Field(ge=1, examples=[5], description="Errors within the window that fire.")
+    window_minutes: int = Field(ge=1, examples=[10])
+    action: str = Field(examples=["pause"], description="notify, pause or stop")
+
+
+class AlertRead(_Read):
+    map_name: str
+    max_errors: int
+    window_minutes: int
+    action: str
+    last_fired_at: datetime | None

@@ -77,6 +77,14 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ),
     ("GET", f"{LINKED}/errors", None, VIEWERS),
     ("GET", f"{LINKED}/activity", None, VIEWERS),
+    ("GET", f"{LINKED}/alerts", None, VIEWERS),
+    (
+        "PUT",
+        f"{LINKED}/maps/Currencies (transactioncurrencies)/alert",
+        {"max_errors": 5, "window_minutes": 10, "action": "notify"},
+        VIEWERS,  # operators: the Dual-write user too
+    ),
+    ("DELETE", f"{LINKED}/maps/Vendors V2 (msdyn_vendors)/alert", None, VIEWERS),
     (
         "POST",
         f"{LINKED}/maps/force-stop",

@@ -14,8 +14,9 @@ from dualwrite.engine.states import MapState
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps
+from dualwrite.ops import alerts
 from dualwrite.ops.activity import ActivityFilter, list_activity
-from dualwrite.schemas import NO_MAPS_NOTICE, ActivityRead, TableMapRead
+from dualwrite.schemas import NO_MAPS_NOTICE, ActivityRead, AlertRead, TableMapRead
 
 app = typer.Typer(
     help="Table maps: status, run with initial sync, pause, resume, stop.", no_args_is_help=True
@@ -188,3 +189,44 @@ def activity(
         fo_env = environments.get_environment(session, actor, env)
         rows = [ActivityRead.model_validate(e) for e in list_activity(session, fo_env, wanted)]
     show(rows, as_json, ("id", "at", "actor_label", "kind", "map_name", "message"))
+
+
+@app.command("alert")
+def alert(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    max_errors: Annotated[int, typer.Option(min=1, help="Errors within the window that fire.")],
+    window: Annotated[int, typer.Option(min=1, help="The window, in minutes.")] = 10,
+    action: Annotated[str, typer.Option(help="notify, pause or stop.")] = "notify",
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the map's alert.")] = False,
+) -> None:
+    """Alert settings: N errors within T minutes → notify, pause or stop the map (logged)."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        if remove:
+            alerts.remove_alert(session, actor, link, name)
+        else:
+            alerts.set_alert(
+                session,
+                actor,
+                link,
+                name,
+                max_errors=max_errors,
+                window_minutes=window,
+                action=action,
+            )
+    done(
+        "Alert removed."
+        if remove
+        else f"Alert set: {max_errors} errors within {window} min → {action}."
+    )
+
+
+@app.command("alerts")
+def alerts_(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
+    """The link's alert settings and when each last fired."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        rows = [AlertRead.model_validate(a) for a in alerts.alerts_of(session, link)]
+    show(rows, as_json, ("map_name", "max_errors", "window_minutes", "action", "last_fired_at"))

@@ -24,6 +24,7 @@ from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.jobs.runner import JobRunner
+from dualwrite.ops.alerts import AlertMonitor
 from dualwrite.settings import Settings
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
@@ -62,7 +63,7 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
         # The sync worker and the job runner share the process; `dualwrite worker` runs them on
         # their own instead.
         store = ControlStore(settings.control_url)
-        for loop in (Worker(store).run, JobRunner(store).run):
+        for loop in (Worker(store).run, JobRunner(store).run, AlertMonitor(store).run):
             threads.append(threading.Thread(target=loop, args=(stop,), daemon=True))
             threads[-1].start()
     host, port = sock.getsockname()[:2]
@@ -98,8 +99,12 @@ def worker(ctx: typer.Context) -> None:
     context = current(ctx)
     store = context.store()
     stop = threading.Event()
-    jobs = threading.Thread(target=JobRunner(store).run, args=(stop,), daemon=True)
-    jobs.start()
+    helpers = [
+        threading.Thread(target=loop, args=(stop,), daemon=True)
+        for loop in (JobRunner(store).run, AlertMonitor(store).run)
+    ]
+    for helper in helpers:
+        helper.start()
     console.print(f"Sync worker running on {store.url} — press Ctrl+C to stop.")
     try:
         Worker(store).run(stop)
@@ -107,7 +112,8 @@ def worker(ctx: typer.Context) -> None:
         stop.set()
     finally:
         stop.set()
-        jobs.join(timeout=10)
+        for helper in helpers:
+            helper.join(timeout=10)
 
 
 def demo(

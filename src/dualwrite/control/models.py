@@ -492,3 +492,18 @@ class ActivityEntry(Base):
     )
     actor_label: Mapped[str] = mapped_column(String(320))  # the UPN then, or "sync worker"
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertRule(Base):
+    """Alert settings of a table map: N errors within T minutes → notify, pause or stop."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("link_id", "map_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("dualwrite_links.id", ondelete="CASCADE"))
+    map_name: Mapped[str] = mapped_column(String(200))
+    max_errors: Mapped[int] = mapped_column(Integer)
+    window_minutes: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))  # notify, pause or stop
+    last_fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -157,6 +157,15 @@ def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequenc
         ) from error
 
 
+def system_move(link: DualWriteLink, state: TableMapState, action: MapAction) -> str:
+    """A move made by dualwrite itself (an alert): the state machine's rules, no user; the
+    caller logs it. Stopping also lifts the queue guards."""
+    _move([state], action)
+    if action is MapAction.STOP:
+        _lift_guards(link, [state.name])
+    return state.state
+
+
 def force_not_running(
     session: Session, actor: User, link: DualWriteLink, names: Sequence[str], reason: str
 ) -> None:

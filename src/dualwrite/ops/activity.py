@@ -22,6 +22,7 @@ class ActivityKind(StrEnum):
     RETRY = "retry"
     CONFIGURATION = "configuration"  # queue limits, solutions applied, link created or reset
     FORCED = "forced"  # an administrator forced a map to Not running
+    ALERT = "alert"  # an alert setting fired, and what it did
 
 
 def record(

@@ -15,7 +15,7 @@ from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.ops import activity
+from dualwrite.ops import activity, alerts
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import CheckRead, EnvironmentRead, LinkRead, PlatformEnvironmentRead
@@ -117,10 +117,34 @@ def map_page(
         errors=overview.list_errors(link, name),
         may_operate=tablemaps.may_operate(user, link),
         is_tenant_admin=links.is_tenant_admin(user, link.fo_environment.project.tenant_id),
+        alert=next((a for a in alerts.alerts_of(session, link) if a.map_name == name), None),
         entries=activity.list_activity(
             session, link.fo_environment, ActivityFilter(map_name=name, before=before, limit=25)
         ),
     )
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/alert")
+def set_alert(
+    env: str,
+    name: str,
+    session: SessionDep,
+    user: FormUser,
+    max_errors: Annotated[int, Form()] = 5,
+    window_minutes: Annotated[int, Form()] = 10,
+    action: Annotated[str, Form()] = "notify",
+) -> Response:
+    link = _link_of(session, user, env)
+    alerts.set_alert(
+        session,
+        user,
+        link,
+        name,
+        max_errors=max_errors,
+        window_minutes=window_minutes,
+        action=action,
+    )
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 
 @router.post("/environments/{env}/dualwrite/maps/{name}/force-stop")

@@ -12,11 +12,13 @@ from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments, linking
 from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.ops import activity
+from dualwrite.ops import activity, alerts
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     ActivityRead,
+    AlertRead,
+    AlertSetting,
     CheckRead,
     ForceStop,
     HealthCheckRequest,
@@ -157,6 +159,36 @@ def force_stop(
     link = _link(session, actor, env)
     tablemaps.force_not_running(session, actor, link, body.maps, body.reason)
     return overview.describe_maps(link)
+
+
+@router.get("/alerts", response_model=list[AlertRead])
+def list_alerts(env: str, session: SessionDep, actor: CurrentUser) -> list[AlertRead]:
+    return [
+        AlertRead.model_validate(a) for a in alerts.alerts_of(session, _link(session, actor, env))
+    ]
+
+
+@router.put("/maps/{name}/alert", response_model=AlertRead)
+def set_alert(
+    env: str, name: str, body: AlertSetting, session: SessionDep, actor: CurrentUser
+) -> AlertRead:
+    """N errors within T minutes → notify, pause or stop the map (the action is logged)."""
+    rule = alerts.set_alert(
+        session,
+        actor,
+        _link(session, actor, env),
+        name,
+        max_errors=body.max_errors,
+        window_minutes=body.window_minutes,
+        action=body.action,
+    )
+    return AlertRead.model_validate(rule)
+
+
+@router.delete("/maps/{name}/alert", status_code=status.HTTP_204_NO_CONTENT)
+def remove_alert(env: str, name: str, session: SessionDep, actor: CurrentUser) -> Response:
+    alerts.remove_alert(session, actor, _link(session, actor, env), name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/activity", response_model=list[ActivityRead])
