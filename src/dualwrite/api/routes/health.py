@@ -1,11 +1,12 @@
-"""Service health: is the control store reachable and migrated."""
+"""Service health (is the control store reachable and migrated) and Prometheus metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from dualwrite import __version__
-from dualwrite.api.deps import StoreDep
+from dualwrite.api.deps import CurrentUser, SessionDep, StoreDep
+from dualwrite.ops.metrics import CONTENT_TYPE, render_metrics
 from dualwrite.schemas import HealthRead
 
 router = APIRouter(tags=["health"])
@@ -20,3 +21,9 @@ def health(store: StoreDep) -> HealthRead:
         control_store=store.url,
         schema_revision=revision,
     )
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+def metrics(session: SessionDep, actor: CurrentUser) -> Response:
+    """Prometheus metrics of the environments you can see (scrape with a bearer token)."""
+    return Response(render_metrics(session, actor), media_type=CONTENT_TYPE)

@@ -1,0 +1,117 @@
+"""Prometheus metrics of dual-write, computed when scraped from the control store and the data
+stores: map states, queued changes and lag per direction, open errors, initial sync progress,
+links whose data stores cannot be reached, and jobs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dualwrite.control.models import DualWriteLink, FoEnvironment, Job, Project, User
+from dualwrite.engine.states import MapState
+from dualwrite.errors import DualWriteError
+from dualwrite.lifecycle.environments import visible_environments
+from dualwrite.link import overview
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _gauges(registry: CollectorRegistry) -> dict[str, Gauge]:
+    def gauge(name: str, doc: str, *labels: str) -> Gauge:
+        return Gauge(name, doc, labels, registry=registry)
+
+    return {
+        "up": gauge(
+            "dualwrite_link_up", "1 when both data stores of the link answer.", "environment"
+        ),
+        "state": gauge(
+            "dualwrite_map_state", "1 for the state the map is in.", "environment", "map", "state"
+        ),
+        "queued": gauge(
+            "dualwrite_changes_queued",
+            "Captured changes not applied yet.",
+            "environment",
+            "map",
+            "direction",
+        ),
+        "lag": gauge(
+            "dualwrite_lag_seconds",
+            "Age of the oldest change not applied yet (0 when none).",
+            "environment",
+            "map",
+            "direction",
+        ),
+        "errors": gauge(
+            "dualwrite_sync_errors_open",
+            "Records in the error log, not applied.",
+            "environment",
+            "map",
+            "direction",
+        ),
+        "initial": gauge(
+            "dualwrite_initial_sync_records",
+            "Initial sync progress: records done and total.",
+            "environment",
+            "map",
+            "kind",
+        ),
+        "jobs": gauge("dualwrite_jobs", "Setup jobs by state.", "state"),
+    }
+
+
+def _lag(link: DualWriteLink, name: str, now: datetime) -> dict[str, float]:
+    oldest: dict[str, float] = {}
+    for row in overview.queued_records(link, name, None, 1000):
+        captured = (
+            row.captured_at if row.captured_at.tzinfo else row.captured_at.replace(tzinfo=UTC)
+        )
+        age = max(0.0, (now - captured).total_seconds())
+        oldest[row.direction] = max(oldest.get(row.direction, 0.0), age)
+    return oldest
+
+
+def _link_metrics(link: DualWriteLink, g: dict[str, Gauge], now: datetime) -> None:
+    env = link.fo_environment.name
+    try:
+        maps = overview.describe_maps(link)
+        errors = Counter((e.map_name, e.direction) for e in overview.list_errors(link))
+    except DualWriteError:
+        g["up"].labels(env).set(0)
+        for state in link.table_maps:
+            g["state"].labels(env, state.name, state.state).set(1)
+        return
+    g["up"].labels(env).set(1)
+    for m in maps:
+        for known in MapState:
+            g["state"].labels(env, m.name, known.value).set(1 if m.state == known.value else 0)
+        lag = _lag(link, m.name, now) if any(m.queued.values()) else {}
+        for direction, count in m.queued.items():
+            g["queued"].labels(env, m.name, direction).set(count)
+            g["lag"].labels(env, m.name, direction).set(lag.get(direction, 0.0))
+            g["errors"].labels(env, m.name, direction).set(errors.get((m.name, direction), 0))
+        if m.initial_sync:
+            g["initial"].labels(env, m.name, "done").set(m.progress_done)
+            g["initial"].labels(env, m.name, "total").set(m.progress_total)
+
+
+def render_metrics(session: Session, actor: User) -> bytes:
+    """The exposition text for the environments the actor can see."""
+    registry = CollectorRegistry()
+    g = _gauges(registry)
+    now = datetime.now(UTC)
+    visible = select(FoEnvironment.id).join(Project).where(visible_environments(actor))
+    query = select(DualWriteLink).where(DualWriteLink.fo_environment_id.in_(visible))
+    for link in session.scalars(query):
+        _link_metrics(link, g, now)
+    jobs = (
+        select(Job.state, func.count())
+        .where(Job.fo_environment_id.in_(visible))
+        .group_by(Job.state)
+    )
+    for state, count in session.execute(jobs):
+        g["jobs"].labels(state.value).set(count)
+    return generate_latest(registry)
