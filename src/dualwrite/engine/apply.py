@@ -7,7 +7,9 @@ savepoint, so a bad record goes to the error log without blocking the others.
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,20 +17,14 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Table, and_, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from dualwrite.engine.bulk import bulk_insert, copy_rows, streams
+from dualwrite.engine.plan import Plan, plan_for, string_limits
 from dualwrite.maps.model import Lookup, TableMap
-from dualwrite.maps.transforms import matches_filters, to_dataverse, to_fo
 from dualwrite.stores import dataverse as dv_schema
 from dualwrite.stores import fo as fo_schema
 
 Direction = Literal["fo_to_dv", "dv_to_fo"]
 Row = dict[str, Any]
-
-
-@functools.cache
-def _string_limits(table: Table) -> dict[str, int]:
-    """Column name -> maximum length, for the table's bounded string columns."""
-    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
-    return {name: int(length) for name, length in lengths.items() if length}
 
 
 class RecordError(Exception):
@@ -80,7 +76,8 @@ class Resolver:
             return None
         ref = self._referenced(lookup)
         cache_key = ("g", lookup.map, value, company_guid if ref.company else None)
-        if cache_key not in self._cache:
+        found = self._cache.get(cache_key)
+        if found is None:
             table = dv_schema.metadata.tables[ref.dv]
             conditions = [table.c[ref.key[0][1]] == value]
             if ref.company:
@@ -91,8 +88,8 @@ class Resolver:
                 raise RecordError(
                     f"missing lookup: no {ref.dv} for '{value}' ({lookup.map}); sync that map first"
                 )
-            self._cache[cache_key] = found
-        return str(self._cache[cache_key])
+            found = self._cache[cache_key] = str(found)
+        return str(found)
 
     def from_guid(self, lookup: Lookup, guid: Any) -> Any:
         if guid is None:
@@ -117,6 +114,8 @@ class Applier:
     direction: Direction
     resolver: Resolver
     legal_entities: frozenset[str]
+    # (target column, source value, company GUID) -> resolved GUID, for this applier's batch
+    _guids: dict[tuple[str, Any, str | None], str | None] = field(default_factory=dict)
 
     @property
     def source_side(self) -> Literal["fo", "dataverse"]:
@@ -161,37 +160,54 @@ class Applier:
 
     # --- values -----------------------------------------------------------------------------------
 
+    @functools.cached_property
+    def plan(self) -> Plan:
+        return plan_for(self.tmap, self.direction)
+
+    def matches(self, source_row: Row) -> bool:
+        """The record passes the map's filters and belongs to a synced legal entity."""
+        return self.plan.matches(source_row) and self.in_scope(source_row)
+
     def target_values(self, source_row: Row) -> Row:
-        tmap = self.tmap
+        plan, resolver = self.plan, self.resolver
+        values = plan.values(source_row)
         if self.direction == "fo_to_dv":
-            values, needs = to_dataverse(tmap, source_row)
-            company_guid = (
-                self.resolver.to_guid(tmap.company, source_row.get(tmap.company.fo), None)
-                if tmap.company
-                else None
-            )
-            for need in needs:
-                values[need.lookup.dv] = (
-                    company_guid
-                    if need.lookup is tmap.company
-                    else self.resolver.to_guid(need.lookup, need.value, company_guid)
-                )
+            company = plan.company
+            company_guid = None
+            if company is not None:
+                code = source_row.get(company.source)
+                company_guid = self._guids.get((company.target, code, None))
+                if company_guid is None:
+                    company_guid = resolver.to_guid(company.lookup, code, None)
+                    self._guids[(company.target, code, None)] = company_guid
+            for lp in plan.lookups:
+                if lp.is_company:
+                    values[lp.target] = company_guid
+                    continue
+                value = source_row.get(lp.source)
+                seen = self._guids.get((lp.target, value, company_guid))
+                if seen is None:
+                    seen = resolver.to_guid(lp.lookup, value, company_guid)
+                    self._guids[(lp.target, value, company_guid)] = seen
+                values[lp.target] = seen
         else:
-            values, needs = to_fo(tmap, source_row)
-            for need in needs:
-                values[need.lookup.fo] = self.resolver.from_guid(need.lookup, need.value)
+            for lp in plan.lookups:
+                values[lp.target] = resolver.from_guid(lp.lookup, source_row.get(lp.source))
         self._check_lengths(values)
         return values
 
+    @functools.cached_property
+    def _limits(self) -> tuple[tuple[str, int], ...]:
+        return string_limits(target_table(self.tmap, self.direction), self.plan.columns)
+
     def _check_lengths(self, values: Row) -> None:
         # SQLite does not enforce VARCHAR lengths: check here so every backend behaves alike.
-        table = target_table(self.tmap, self.direction)
-        for name, limit in _string_limits(table).items():
+        for name, limit in self._limits:
             value = values.get(name)
             if isinstance(value, str) and len(value) > limit:
                 raise RecordError(
-                    f"value too long for {table.name}.{name}: {len(value)} characters, "
-                    f"at most {limit}"
+                    f"value too long for {target_table(self.tmap, self.direction).name}.{name}: "
+                    f"{len(value)} characters, at most {limit}"
                 )
 
     # --- writing --------------------------------------------------------------------------------
@@ -240,22 +256,34 @@ class Applier:
                 return False  # gone since: its delete follows in the log
             self.delete(conn, self.target_key(key))
             return True
-        if not matches_filters(self.tmap, self.source_side, row) or not self.in_scope(row):
+        if not self.matches(row):
             return False
         values = self.target_values(row)
         previous = self.target_key(old_key) if old_key and old_key != key else None
         self.upsert(conn, values, previous)
         return True
 
-    def apply_many(self, conn: Connection, rows: list[Row]) -> list[tuple[Row, str]]:
+    def apply_many(
+        self, conn: Connection, rows: list[Row], assume_new: bool = False
+    ) -> list[tuple[Row, str]]:
         """Initial sync of a batch: transform all, find existing targets in one query, insert the
-        new ones with one multi-row statement, update the rest. A failing statement falls back to
+        new ones in one bulk write, update the rest. A failing write falls back to
         record-by-record, so one bad record never sinks its batch. Returns (row, reason) failures.
-        """
+
+        `assume_new`: the caller knows the target held none of these keys when the sync began
+        and a unique constraint guards them, so the look-up is skipped; a record written there
+        meanwhile makes the bulk write fail and the batch goes record by record (upserts)."""
+        # Lookups must not share the connection: it is busy with the copy until the batch ends.
+        if assume_new and streams(conn) and self.resolver.dv_conn is not conn:
+            try:
+                return self._stream_new(conn, rows)
+            except DBAPIError:
+                pass  # some record broke the copy: find it below, record by record
+            assume_new = False
         failures: list[tuple[Row, str]] = []
         prepared: list[tuple[Row, Row]] = []
         for row in rows:
-            if not matches_filters(self.tmap, self.source_side, row) or not self.in_scope(row):
+            if not self.matches(row):
                 continue
             try:
                 prepared.append((row, self.target_values(row)))
@@ -263,13 +291,18 @@ class Applier:
                 failures.append((row, str(exc)))
         table = target_table(self.tmap, self.direction)
         key_columns = self.tmap.dv_key if self.direction == "fo_to_dv" else self.tmap.fo_key
-        existing = self._existing_keys(conn, table, key_columns, [v for _, v in prepared])
-        fresh = [(r, v) for r, v in prepared if tuple(v[c] for c in key_columns) not in existing]
-        known = [(r, v) for r, v in prepared if tuple(v[c] for c in key_columns) in existing]
+        if assume_new:
+            fresh, known = prepared, []
+        else:
+            existing = self._existing_keys(conn, table, key_columns, [v for _, v in prepared])
+            fresh = [
+                (r, v) for r, v in prepared if tuple(v[c] for c in key_columns) not in existing
+            ]
+            known = [(r, v) for r, v in prepared if tuple(v[c] for c in key_columns) in existing]
         if fresh:
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(table), [self._new_row(table, v) for _, v in fresh])
+                    self._insert_new(conn, table, [v for _, v in fresh])
             except DBAPIError:
                 known = fresh + known  # record by record finds the culprit(s)
         for row, _values in known:
@@ -277,6 +310,42 @@ class Applier:
             if reason is not None:
                 failures.append((row, reason))
         return failures
+
+    def _stream_new(self, conn: Connection, rows: list[Row]) -> list[tuple[Row, str]]:
+        """All records new: each is sent to the database as soon as it is transformed, so the
+        server stores one while the next is prepared. Raises DBAPIError when the write fails
+        (nothing of the batch is kept then)."""
+        table = target_table(self.tmap, self.direction)
+        columns, stamp = self._new_columns(table)
+        failures: list[tuple[Row, str]] = []
+        with conn.begin_nested(), copy_rows(conn, table, columns) as write:
+            for row in rows:
+                if not self.matches(row):
+                    continue
+                try:
+                    values = self.target_values(row)
+                except RecordError as exc:
+                    failures.append((row, str(exc)))
+                    continue
+                write(stamp(values))
+        return failures
+
+    def _new_columns(
+        self, table: Table
+    ) -> tuple[tuple[str, ...], Callable[[Row], tuple[Any, ...]]]:
+        """The columns of a new target record and a function turning values into that tuple,
+        stamped like `_new_row` (one moment for the batch)."""
+        columns = self.plan.columns
+        pick = operator.itemgetter(*columns) if len(columns) > 1 else lambda v: (v[columns[0]],)
+        now = datetime.now(UTC)
+        if self.direction == "fo_to_dv":
+            extra: tuple[str, ...] = (f"{table.name}id", "createdon", "modifiedon")
+            return (*columns, *extra), lambda v: (*pick(v), str(uuid.uuid4()), now, now)
+        return (*columns, "modifieddatetime"), lambda v: (*pick(v), now)
+
+    def _insert_new(self, conn: Connection, table: Table, values: list[Row]) -> None:
+        columns, stamp = self._new_columns(table)
+        bulk_insert(conn, table, columns, [stamp(v) for v in values])
 
     @staticmethod
     def _existing_keys(

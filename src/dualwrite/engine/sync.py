@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
 from dualwrite.databases import make_engine, translate_errors
-from dualwrite.engine.apply import Applier, Direction, RecordError, Resolver, source_table
+from dualwrite.engine.apply import (
+    Applier,
+    Direction,
+    RecordError,
+    Resolver,
+    source_table,
+    target_table,
+)
+from dualwrite.engine.bulk import streams_to
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
-from dualwrite.engine.capture.reader import Change, decode_row, normalize_moment, normalize_row
+from dualwrite.engine.capture.reader import (
+    Change,
+    decode_row,
+    normalize_moment,
+    normalize_row,
+    normalize_rows,
+)
 from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.syncstate import (
     ensure_sync_schema,
@@ -114,13 +141,14 @@ class Link:
 
     @contextmanager
     def _applier(
-        self, tmap: TableMap, direction: Direction
+        self, tmap: TableMap, direction: Direction, lookups: Connection | None = None
     ) -> Iterator[tuple[Connection, Applier]]:
-        """A target transaction (engine origin: not captured) and an applier working in it."""
+        """A target transaction (engine origin: not captured) and an applier working in it.
+        F&O → Dataverse lookups read the target in that transaction, or `lookups` if given."""
         target = self.target(direction)
         with translate_errors(target.url), target.begin() as conn, engine_origin(conn):
             if direction == "fo_to_dv":
-                resolver = Resolver(self.by_name, conn)
+                resolver = Resolver(self.by_name, lookups or conn)
                 yield conn, Applier(tmap, direction, resolver, self.legal_entities)
             else:
                 with self.dv.connect() as dv_conn:
@@ -341,6 +369,33 @@ class Link:
         starts = {d: self.head(d) for d in directions(tmap)}
         source = source_table(tmap, direction)
         total = self._count(direction, source)
+        assume_new = self._starts_empty(tmap, direction)
+        with ExitStack() as stack:
+            # A second Dataverse connection for lookups lets PostgreSQL targets stream each batch
+            # (COPY) while it is transformed. It sees what earlier batches and maps committed;
+            # records of the running batch are not visible to lookups either way.
+            lookups = (
+                stack.enter_context(self.dv.connect())
+                if direction == "fo_to_dv" and assume_new and streams_to(self.dv)
+                else None
+            )
+            done, failed = self._copy_all(tmap, direction, assume_new, lookups, total, progress)
+        for live_direction, start in starts.items():
+            engine = self.target(live_direction)
+            with translate_errors(engine.url), engine.begin() as conn:
+                set_position(conn, tmap.name, live_direction, start)
+        return done - failed
+
+    def _copy_all(
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        assume_new: bool,
+        lookups: Connection | None,
+        total: int,
+        progress: Progress | None,
+    ) -> tuple[int, int]:
+        source = source_table(tmap, direction)
         pk = list(source.primary_key.columns)
         done = failed = 0
         after: tuple[Any, ...] | None = None
@@ -352,11 +407,11 @@ class Link:
                 query = select(source).order_by(*pk).limit(self.batch_size)
                 if after is not None:
                     query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
-                rows = [normalize_row(source, r) for r in sconn.execute(query).mappings()]
+                rows = normalize_rows(source, sconn.execute(query))
             if not rows:
                 break
-            with self._applier(tmap, direction) as (conn, applier):
-                for row, reason in applier.apply_many(conn, rows):
+            with self._applier(tmap, direction, lookups) as (conn, applier):
+                for row, reason in applier.apply_many(conn, rows, assume_new):
                     failed += 1
                     key = {c.name: row[c.name] for c in pk}
                     record_error(conn, tmap.name, direction, source.name, key, row, reason)
@@ -364,11 +419,24 @@ class Link:
             done += len(rows)
             if progress:
                 progress(tmap.name, done, total)
-        for live_direction, start in starts.items():
-            engine = self.target(live_direction)
-            with translate_errors(engine.url), engine.begin() as conn:
-                set_position(conn, tmap.name, live_direction, start)
-        return done - failed
+        return done, failed
+
+    def _starts_empty(self, tmap: TableMap, direction: Direction) -> bool:
+        """True when the target table is empty and a unique constraint covers the map's key:
+        then every record copied is new, unless written meanwhile, which the constraint catches."""
+        table = target_table(tmap, direction)
+        key = set(tmap.dv_key if direction == "fo_to_dv" else tmap.fo_key)
+        guarded = any(
+            isinstance(c, UniqueConstraint | PrimaryKeyConstraint)
+            and c.columns
+            and {col.name for col in c.columns} <= key
+            for c in table.constraints
+        )
+        if not guarded:
+            return False
+        engine = self.target(direction)
+        with translate_errors(engine.url), engine.connect() as conn:
+            return conn.scalar(select(literal(1)).select_from(table).limit(1)) is None
 
     def _count(self, direction: Direction, table: Any) -> int:
         engine = self.source(direction)

@@ -121,6 +121,19 @@ def normalize_row(table: Table, row: Any) -> Row:
     return out
 
 
+def normalize_rows(table: Table, result: Any) -> list[Row]:
+    """`normalize_row` for every row of a result of `select(table)`, without a mapping per row."""
+    names = list(result.keys())
+    moments = [name for name in _datetime_columns(table) if name in names]
+    rows = [dict(zip(names, r, strict=True)) for r in result]
+    for name in moments:
+        for row in rows:
+            value = row[name]
+            if isinstance(value, datetime) and value.tzinfo is None:
+                row[name] = value.replace(tzinfo=UTC)
+    return rows
+
+
 @dataclass
 class ChangeReader:
     """Reads one data store's change log for a set of tables, never skipping an in-flight write."""
