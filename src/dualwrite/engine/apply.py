@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
 from dualwrite.engine.bulk import bulk_insert, copy_rows, streams
@@ -90,6 +100,37 @@ class Resolver:
                 )
             found = self._cache[cache_key] = str(found)
         return str(found)
+
+    def prefetch(self, lookup: Lookup, values: set[Any], company_guid: str | None) -> None:
+        """`to_guid` for many values of one lookup in one query. Values not found stay
+        unresolved, so `to_guid` still reports them."""
+        values.discard(None)
+        ref = self.maps.get(lookup.map)
+        if not values or ref is None or len(ref.key) != 1:
+            return
+        table = dv_schema.metadata.tables[ref.dv]
+        column = table.c[ref.key[0][1]]
+        pk = table.primary_key.columns.values()[0]
+        conditions: list[ColumnElement[bool]] = [column.in_(values)]
+        if ref.company:
+            conditions.append(table.c[ref.company.dv] == company_guid)
+        scope = company_guid if ref.company else None
+        for value, guid in self.dv_conn.execute(select(column, pk).where(and_(*conditions))):
+            if value in values:
+                self._cache.setdefault(("g", lookup.map, value, scope), str(guid))
+
+    def prefetch_values(self, lookup: Lookup, guids: set[Any]) -> None:
+        """`from_guid` for many GUIDs of one lookup in one query."""
+        guids.discard(None)
+        ref = self.maps.get(lookup.map)
+        if not guids or ref is None or len(ref.key) != 1:
+            return
+        table = dv_schema.metadata.tables[ref.dv]
+        pk = table.primary_key.columns.values()[0]
+        query = select(pk, table.c[ref.key[0][1]]).where(pk.in_(guids))
+        for guid, value in self.dv_conn.execute(query):
+            if guid in guids and value is not None:
+                self._cache.setdefault(("v", lookup.map, guid), value)
 
     def from_guid(self, lookup: Lookup, guid: Any) -> Any:
         if guid is None:
@@ -262,6 +303,94 @@ class Applier:
         previous = self.target_key(old_key) if old_key and old_key != key else None
         self.upsert(conn, values, previous)
         return True
+
+    def apply_all(self, conn: Connection, records: list[tuple[Row, Row | None]]) -> None:
+        """Live sync of many upserts at once: (source key, current source row) of distinct
+        records whose integration key did not change. One query finds the targets, inserts go
+        in one bulk write, updates in one executemany per set of changed columns. The outcome is
+        that of `apply` for each record in turn; whatever this cannot promise (two records on one
+        target key, a record the database refuses) raises, and the caller goes record by record.
+        """
+        rows = [row for _key, row in records if row is not None]
+        self._resolve_ahead(rows)
+        prepared = [self.target_values(row) for row in rows if self.matches(row)]
+        if not prepared:
+            return
+        table = target_table(self.tmap, self.direction)
+        key_columns = self.tmap.dv_key if self.direction == "fo_to_dv" else self.tmap.fo_key
+        keys = [tuple(v[c] for c in key_columns) for v in prepared]
+        if len(set(keys)) != len(keys):
+            raise RecordError("two records of the batch share one target key")
+        existing = self._existing_rows(conn, table, key_columns, keys)
+        pk = table.primary_key.columns.values()[0]
+        stamp = "modifiedon" if self.direction == "fo_to_dv" else "modifieddatetime"
+        now = datetime.now(UTC)
+        fresh: list[Row] = []
+        updates: dict[tuple[str, ...], list[Row]] = {}
+        for key, values in zip(keys, prepared, strict=True):
+            found = existing.get(key)
+            if found is None:
+                fresh.append(values)
+                continue
+            changed = {k: v for k, v in values.items() if found.get(k) != v}
+            if not changed:
+                continue
+            changed[stamp] = now
+            params = {f"v_{k}": v for k, v in changed.items()}
+            params["v_pk"] = found[pk.name]
+            updates.setdefault(tuple(changed), []).append(params)
+        if fresh:
+            self._insert_new(conn, table, fresh)
+        for columns, params_list in updates.items():
+            statement = (
+                update(table)
+                .where(pk == bindparam("v_pk"))
+                .values({c: bindparam(f"v_{c}") for c in columns})
+            )
+            conn.execute(statement, params_list)
+
+    def _resolve_ahead(self, rows: list[Row]) -> None:
+        """Fill the resolver's cache with one query per lookup for all of `rows`."""
+        plan, resolver = self.plan, self.resolver
+        if self.direction == "dv_to_fo":
+            for lp in plan.lookups:
+                resolver.prefetch_values(lp.lookup, {row.get(lp.source) for row in rows})
+            return
+        company = plan.company
+        companies: dict[Any, str | None] = {}
+        if company is not None:
+            codes = {row.get(company.source) for row in rows}
+            resolver.prefetch(company.lookup, set(codes), None)
+            for code in codes:
+                try:
+                    companies[code] = resolver.to_guid(company.lookup, code, None)
+                except RecordError:
+                    companies[code] = None
+        wanted: dict[tuple[int, str | None], set[Any]] = {}
+        for row in rows:
+            company_guid = companies.get(row.get(company.source)) if company else None
+            for i, lp in enumerate(plan.lookups):
+                if not lp.is_company:
+                    wanted.setdefault((i, company_guid), set()).add(row.get(lp.source))
+        for (i, company_guid), values in wanted.items():
+            resolver.prefetch(plan.lookups[i].lookup, values, company_guid)
+
+    @staticmethod
+    def _existing_rows(
+        conn: Connection, table: Table, columns: tuple[str, ...], keys: list[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], Row]:
+        cols = [table.c[c] for c in columns]
+        wanted = {k for k in keys if all(v is not None for v in k)}
+        found: dict[tuple[Any, ...], Row] = {}
+        part = list(wanted)
+        for start in range(0, len(part), 1000):
+            chunk = part[start : start + 1000]
+            where = and_(*(col.in_({k[i] for k in chunk}) for i, col in enumerate(cols)))
+            for row in conn.execute(select(table).where(where)).mappings():
+                key = tuple(row[c] for c in columns)
+                if key in wanted:
+                    found[key] = dict(row)
+        return found
 
     def apply_many(
         self, conn: Connection, rows: list[Row], assume_new: bool = False

@@ -165,13 +165,18 @@ class Link:
             (tmap.name, direction),
             ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
         )
-        changes, upto = reader.read(position)
+        reverse = _reverse(tmap, direction)
+        source = self.source(direction)
+        with translate_errors(source.url), source.connect() as sconn:
+            # The other direction's position lives in this direction's source store.
+            reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
+            changes, upto = reader.read(position, sconn)
         if upto == position:
             return BatchResult(0, 0, 0, position)
-        pending = self._pending_reverse(tmap, direction)
         work = _latest_per_record(changes)
         applied = failed = 0
         with self._applier(tmap, direction) as (conn, applier):
+            pending = self._pending_reverse(conn, tmap, direction, reverse_position)
             has_open_errors = _open_errors(conn, tmap.name, direction)
             steps = []
             for change in work:
@@ -183,10 +188,17 @@ class Link:
                 if pending and self._loses_conflict(conn, applier, change, row, pending):
                     continue
                 steps.append((change, op, row))
+            together = not _refers_to_itself(tmap) and all(
+                op != "D" and (not change.old_key or change.old_key == change.key)
+                for change, op, _row in steps
+            )
             try:  # the common case in one go; any failure replays record by record below
                 with conn.begin_nested():
-                    for change, op, row in steps:
-                        applier.apply(conn, op, change.key, row, change.old_key)
+                    if together:
+                        applier.apply_all(conn, [(change.key, row) for change, _op, row in steps])
+                    else:
+                        for change, op, row in steps:
+                            applier.apply(conn, op, change.key, row, change.old_key)
                 applied = len(steps)
                 failures: list[tuple[Change, dict[str, Any] | None, str]] = []
             except (RecordError, DBAPIError):
@@ -223,23 +235,23 @@ class Link:
             direction, source_table(tmap, direction), {c: key[c] for c in columns}
         )
 
-    def _pending_reverse(self, tmap: TableMap, direction: Direction) -> dict[tuple[Any, ...], Any]:
-        """Changes the other side captured for this map and has not sent yet: key -> time."""
-        reverse: Direction = "dv_to_fo" if direction == "fo_to_dv" else "fo_to_dv"
-        if reverse not in directions(tmap):
-            return {}
-        position = self.position(tmap, reverse)
-        if position is None:
+    @staticmethod
+    def _pending_reverse(
+        conn: Connection, tmap: TableMap, direction: Direction, position: int | None
+    ) -> dict[tuple[Any, ...], Any]:
+        """Changes the other side captured for this map and has not sent yet (after the other
+        direction's `position`): key -> time. `conn` is this direction's target, where the other
+        direction's change log is."""
+        reverse = _reverse(tmap, direction)
+        if reverse is None or position is None:
             return {}
         table = source_table(tmap, reverse)
         key_columns = tmap.dv_key if direction == "fo_to_dv" else tmap.fo_key
-        engine = self.source(reverse)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(changelog.c.new_data, changelog.c.old_data, changelog.c.captured_at)
-                .where(changelog.c.position > position, changelog.c.table_name == table.name)
-                .order_by(changelog.c.position)
-            ).all()
+        rows = conn.execute(
+            select(changelog.c.new_data, changelog.c.old_data, changelog.c.captured_at)
+            .where(changelog.c.position > position, changelog.c.table_name == table.name)
+            .order_by(changelog.c.position)
+        ).all()
         pending: dict[tuple[Any, ...], Any] = {}
         for new_data, old_data, captured_at in rows:
             image = decode_row(table, new_data or old_data) or {}
@@ -529,6 +541,16 @@ def _latest_per_record(changes: Sequence[Change]) -> list[Change]:
             change = replace(change, old_key=old_key)
         out.append(change)
     return out
+
+
+def _reverse(tmap: TableMap, direction: Direction) -> Direction | None:
+    reverse: Direction = "dv_to_fo" if direction == "fo_to_dv" else "fo_to_dv"
+    return reverse if reverse in directions(tmap) else None
+
+
+def _refers_to_itself(tmap: TableMap) -> bool:
+    """A lookup into the map's own records: applied one by one, each sees those before it."""
+    return any(lookup.map == tmap.name for lookup in tmap.all_lookups())
 
 
 def _open_errors(conn: Connection, map_name: str, direction: str) -> bool:

@@ -143,13 +143,20 @@ class ChangeReader:
     batch: int = 1000
     _pending: dict[int, Any] = field(default_factory=dict)  # gap start -> horizon
 
-    def read(self, after: int) -> tuple[list[Change], int]:
-        """Changes after position `after` (in commit order) and the new cursor.
+    def read(self, after: int, conn: Connection | None = None) -> tuple[list[Change], int]:
+        """Changes after position `after` (in commit order) and the new cursor; on `conn` when
+        given (a connection to the reader's engine), else on a connection of its own.
 
         The cursor moves past positions of other tables too, so callers store it even when no
         change of theirs came back."""
+        if conn is not None:
+            return self._read(conn, after)
+        with translate_errors(self.engine.url), self.engine.connect() as own:
+            return self._read(own, after)
+
+    def _read(self, conn: Connection, after: int) -> tuple[list[Change], int]:
         by_name = {t.name: t for t in self.tables}
-        with translate_errors(self.engine.url), self.engine.connect() as conn:
+        with translate_errors(self.engine.url):
             closed = {g for g, h in self._pending.items() if self._horizon_passed(conn, h)}
             positions = conn.scalars(
                 select(changelog.c.position)
