@@ -158,24 +158,18 @@ class ChangeReader:
         by_name = {t.name: t for t in self.tables}
         with translate_errors(self.engine.url):
             closed = {g for g, h in self._pending.items() if self._horizon_passed(conn, h)}
-            positions = conn.scalars(
-                select(changelog.c.position)
+            # Other tables' entries come along (their images hold only keys): one round trip
+            # gives both the positions to check for gaps and this reader's changes.
+            logged = conn.execute(
+                select(changelog)
                 .where(changelog.c.position > after)
                 .order_by(changelog.c.position)
                 .limit(self.batch)
             ).all()
-            upto = self._safe_upto(conn, after, positions, closed)
+            upto = self._safe_upto(conn, after, [r.position for r in logged], closed)
             if upto == after:
                 return [], after
-            rows = conn.execute(
-                select(changelog)
-                .where(
-                    changelog.c.position > after,
-                    changelog.c.position <= upto,
-                    changelog.c.table_name.in_(list(by_name)),
-                )
-                .order_by(changelog.c.position)
-            ).all()
+            rows = [r for r in logged if r.position <= upto and r.table_name in by_name]
             changes = self._changes(conn, rows, by_name)
         return changes, upto
 
