@@ -244,7 +244,7 @@ class Applier:
     def _check_lengths(self, values: Row) -> None:
         # SQLite does not enforce VARCHAR lengths: check here so every backend behaves alike.
         for name, limit in self._limits:
-            value = values.get(name)
+            value = values[name]
             if isinstance(value, str) and len(value) > limit:
                 raise RecordError(
                     f"value too long for {target_table(self.tmap, self.direction).name}.{name}: "

@@ -37,12 +37,21 @@ def bulk_insert(
         return
     sql, processors = _statement(dialect, table, tuple(columns), placeholder)
     if processors:
+        # Processors are pure: a value object seen in the row before (the batch's timestamp,
+        # a repeated lookup GUID) reuses its converted form.
+        last: list[list[Any]] = [[None, None] for _ in processors]
         converted = []
         for row in rows:
             values = list(row)
-            for i, process in processors:
-                if values[i] is not None:
-                    values[i] = process(values[i])
+            for (i, process), seen in zip(processors, last, strict=True):
+                value = values[i]
+                if value is None:
+                    continue
+                if value is seen[0]:
+                    values[i] = seen[1]
+                else:
+                    seen[0], seen[1] = value, process(value)
+                    values[i] = seen[1]
             converted.append(tuple(values))
         rows = converted
     conn.exec_driver_sql(sql, list(rows))

@@ -141,12 +141,20 @@ class Link:
 
     @contextmanager
     def _applier(
-        self, tmap: TableMap, direction: Direction, lookups: Connection | None = None
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        lookups: Connection | None = None,
+        on: Connection | None = None,
     ) -> Iterator[tuple[Connection, Applier]]:
-        """A target transaction (engine origin: not captured) and an applier working in it.
-        F&O → Dataverse lookups read the target in that transaction, or `lookups` if given."""
+        """A target transaction (engine origin: not captured) and an applier working in it, on
+        target connection `on` (outside any transaction) or a new one. F&O → Dataverse lookups
+        read the target in that transaction, or `lookups` if given."""
         target = self.target(direction)
-        with translate_errors(target.url), target.begin() as conn, engine_origin(conn):
+        with translate_errors(target.url), ExitStack() as stack:
+            conn = on if on is not None else stack.enter_context(target.connect())
+            stack.enter_context(conn.begin())
+            stack.enter_context(engine_origin(conn))
             if direction == "fo_to_dv":
                 resolver = Resolver(self.by_name, lookups or conn)
                 yield conn, Applier(tmap, direction, resolver, self.legal_entities)
@@ -157,10 +165,18 @@ class Link:
 
     def sync_batch(self, tmap: TableMap, direction: Direction) -> BatchResult:
         """Apply the next batch of source changes; the new position commits with the rows."""
-        position = self.position(tmap, direction)
-        if position is None:
-            self.start_live(tmap)
-            position = self.position(tmap, direction) or 0
+        target = self.target(direction)
+        with translate_errors(target.url), target.connect() as tconn:
+            position = get_position(tconn, tmap.name, direction)
+            tconn.rollback()  # the batch's own transaction starts after the source is read
+            if position is None:
+                self.start_live(tmap)
+                position = self.position(tmap, direction) or 0
+            return self._sync_batch(tconn, tmap, direction, position)
+
+    def _sync_batch(
+        self, tconn: Connection, tmap: TableMap, direction: Direction, position: int
+    ) -> BatchResult:
         reader = self._readers.setdefault(
             (tmap.name, direction),
             ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
@@ -175,7 +191,7 @@ class Link:
             return BatchResult(0, 0, 0, position)
         work = _latest_per_record(changes)
         applied = failed = 0
-        with self._applier(tmap, direction) as (conn, applier):
+        with self._applier(tmap, direction, on=tconn) as (conn, applier):
             pending = self._pending_reverse(conn, tmap, direction, reverse_position)
             has_open_errors = _open_errors(conn, tmap.name, direction)
             steps = []
