@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dualwrite.engine.apply import new_guid
 from dualwrite.engine.plan import plan_for
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.model import Filter, TableMap
@@ -83,3 +85,11 @@ def test_value_maps_take_the_first_pair_and_fall_back() -> None:
     back = next(fp for fp in plan_for(accounts, "dv_to_fo").fields if fp.source == "creditonhold")
     assert back.convert(Decimal(1)) == "Yes"
     assert back.convert(0) == "No"
+
+
+def test_new_guids_are_canonical_version_4_and_distinct() -> None:
+    guids = [new_guid() for _ in range(5000)]
+    assert len(set(guids)) == len(guids)
+    for guid in guids[:500]:
+        parsed = uuid.UUID(guid)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, guid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,25 @@ Row = dict[str, Any]
 
 class RecordError(Exception):
     """A record that cannot be applied; its message is the reason users see."""
+
+
+def new_guid() -> str:
+    """A random (version 4) GUID in canonical lowercase form, as str(uuid.uuid4()) gives, for a
+    fraction of its cost: the bytes come from one os.urandom call per 4 KiB of GUIDs."""
+    h = _random_hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = "89ab"
+_pool: list[str] = []
+os.register_at_fork(after_in_child=_pool.clear)  # a forked child must not repeat the parent's
+
+
+def _random_hex() -> str:
+    if not _pool:
+        raw = os.urandom(16 * 256).hex()
+        _pool.extend(raw[i : i + 32] for i in range(0, len(raw), 32))
+    return _pool.pop()
 
 
 @dataclass(frozen=True)
@@ -469,7 +489,7 @@ class Applier:
         now = datetime.now(UTC)
         if self.direction == "fo_to_dv":
             extra: tuple[str, ...] = (f"{table.name}id", "createdon", "modifiedon")
-            return (*columns, *extra), lambda v: (*pick(v), str(uuid.uuid4()), now, now)
+            return (*columns, *extra), lambda v: (*pick(v), new_guid(), now, now)
         return (*columns, "modifieddatetime"), lambda v: (*pick(v), now)
 
     def _insert_new(self, conn: Connection, table: Table, values: list[Row]) -> None:

@@ -126,13 +126,23 @@ class Plan:
     company: LookupPlan | None
     checks: tuple[Callable[[Row], bool], ...]
     columns: tuple[str, ...]  # every target column a transformed record carries, in order
+    # Keys and fields as parallel (source, target) columns when no two write one target: then
+    # a record is copied in one go and only fields with a default or value map are converted.
+    copied: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    converted: tuple[FieldPlan, ...] = ()
 
     def matches(self, row: Row) -> bool:
         return all(check(row) for check in self.checks)
 
     def values(self, row: Row) -> Row:
         """The target values that need no lookup: keys and fields."""
-        out: Row = {target: row.get(source) for source, target in self.keys}
+        if self.copied is not None:
+            sources, targets = self.copied
+            out = dict(zip(targets, map(row.get, sources), strict=True))
+            for fp in self.converted:
+                out[fp.target] = fp.convert(out[fp.target])
+            return out
+        out = {target: row.get(source) for source, target in self.keys}
         for fp in self.fields:
             out[fp.target] = fp.convert(row.get(fp.source))
         return out
@@ -160,7 +170,14 @@ def plan_for(tmap: TableMap, direction: Literal["fo_to_dv", "dv_to_fo"]) -> Plan
             [t for _, t in keys] + [fp.target for fp in fields] + [lp.target for lp in lookups]
         )
     )
-    return Plan(keys, fields, lookups, company, tuple(_filter_check(f) for f in filters), columns)
+    checks = tuple(_filter_check(f) for f in filters)
+    pairs = [*keys, *((fp.source, fp.target) for fp in fields)]
+    targets = tuple(t for _, t in pairs)
+    if len(set(targets)) != len(targets):
+        return Plan(keys, fields, lookups, company, checks, columns)
+    copied = (tuple(s for s, _ in pairs), targets)
+    converted = tuple(fp for fp in fields if fp.values is not None or fp.default is not None)
+    return Plan(keys, fields, lookups, company, checks, columns, copied, converted)
 
 
 @functools.cache
