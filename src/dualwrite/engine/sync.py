@@ -400,11 +400,13 @@ class Link:
         assume_new = self._starts_empty(tmap, direction)
         with ExitStack() as stack:
             # A second Dataverse connection for lookups lets PostgreSQL targets stream each batch
-            # (COPY) while it is transformed. It sees what earlier batches and maps committed;
-            # records of the running batch are not visible to lookups either way.
+            # (COPY) while it is transformed. It sees what earlier batches and maps committed,
+            # which is all a lookup into another map needs; a map that looks up its own records
+            # keeps reading them in the batch's transaction.
+            separate = direction == "fo_to_dv" and not _refers_to_itself(tmap)
             lookups = (
                 stack.enter_context(self.dv.connect())
-                if direction == "fo_to_dv" and assume_new and streams_to(self.dv)
+                if separate and assume_new and streams_to(self.dv)
                 else None
             )
             done, failed = self._copy_all(tmap, direction, assume_new, lookups, total, progress)
