@@ -332,8 +332,13 @@ class Applier:
         target key, a record the database refuses) raises, and the caller goes record by record.
         """
         rows = [row for _key, row in records if row is not None]
-        self._resolve_ahead(rows)
-        prepared = [self.target_values(row) for row in rows if self.matches(row)]
+        if self.direction == "fo_to_dv":  # scope needs no lookup: resolve only what is in it
+            rows = [row for row in rows if self.matches(row)]
+            self._resolve_ahead(rows)
+        else:  # the company of a Dataverse record is itself a lookup
+            self._resolve_ahead(rows)
+            rows = [row for row in rows if self.matches(row)]
+        prepared = [self.target_values(row) for row in rows]
         if not prepared:
             return
         table = target_table(self.tmap, self.direction)
