@@ -1,15 +1,21 @@
 """Live sync latency on PostgreSQL: commit in F&O → committed in Dataverse, at a steady write rate
 (target p50 < 20 ms, p99 < 100 ms at 1,000 changes/s).
 
-    python bench/live_latency.py [--rate 1000] [--seconds 10]
+    python bench/live_latency.py [--rate 1000] [--seconds 10] [--writer process|thread]
+
+The writer is another client of F&O, so by default it runs in a process of its own; as a thread
+of the syncing process it shares the interpreter lock with the engine and falls short of the
+rate (`--writer thread` shows that). The achieved rate is printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import threading
 import time
+from collections.abc import Callable
 
 from _databases import fresh_postgres
 from sqlalchemy import create_engine, text
@@ -43,10 +49,44 @@ def writer(url: str, rate: int, seconds: float, stop: threading.Event) -> int:
     return written
 
 
+def _write_to(url: str, rate: int, seconds: float, out: multiprocessing.Queue[int]) -> None:
+    out.put(writer(url, rate, seconds, threading.Event()))
+
+
+def _start_writer(
+    kind: str, url: str, rate: int, seconds: float
+) -> tuple[Callable[[], bool], Callable[[], int]]:
+    """Start the writer; returns (is it still writing?, how many changes it wrote)."""
+    if kind == "thread":
+        counts: list[int] = []
+        thread = threading.Thread(
+            target=lambda: counts.append(writer(url, rate, seconds, threading.Event()))
+        )
+        thread.start()
+
+        def written() -> int:
+            thread.join()
+            return counts[0]
+
+        return thread.is_alive, written
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sockets
+    out: multiprocessing.Queue[int] = spawn.Queue()
+    process = spawn.Process(target=_write_to, args=(url, rate, seconds, out))
+    process.start()
+
+    def total() -> int:
+        value = out.get()
+        process.join()
+        return value
+
+    return process.is_alive, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--writer", choices=("process", "thread"), default="process")
     args = parser.parse_args()
     fo_url, dv_url = fresh_postgres("dw_bench_lat_fo"), fresh_postgres("dw_bench_lat_dv")
     prepare_data_store(fo_url, Side.FO)
@@ -58,19 +98,14 @@ def main() -> None:
     for tmap in with_dependencies(list(maps.values()), [accounts.name]):
         link.initial_sync(tmap, "fo")
 
-    stop = threading.Event()
-    counts: list[int] = []
-    thread = threading.Thread(
-        target=lambda: counts.append(writer(fo_url, args.rate, args.seconds, stop))
-    )
+    running, count = _start_writer(args.writer, fo_url, args.rate, args.seconds)
     latencies: list[float] = []
-    thread.start()
-    while thread.is_alive() or link.position(accounts, "fo_to_dv") != link.head("fo_to_dv"):
+    while running() or link.position(accounts, "fo_to_dv") != link.head("fo_to_dv"):
         result = link.sync_batch(accounts, "fo_to_dv")
         latencies.extend(result.latencies_ms)
         if not result.latencies_ms:
             time.sleep(0.001)
-    thread.join()
+    counts = [count()]
     link.close()
     latencies.sort()
     p50 = statistics.median(latencies)

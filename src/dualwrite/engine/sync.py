@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
 from dualwrite.databases import make_engine, translate_errors
-from dualwrite.engine.apply import Applier, Direction, RecordError, Resolver, source_table
+from dualwrite.engine.apply import (
+    Applier,
+    Direction,
+    RecordError,
+    Resolver,
+    source_table,
+    target_table,
+)
+from dualwrite.engine.bulk import streams_to
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
-from dualwrite.engine.capture.reader import Change, decode_row, normalize_moment, normalize_row
+from dualwrite.engine.capture.reader import (
+    Change,
+    decode_row,
+    normalize_moment,
+    normalize_row,
+    normalize_rows,
+)
 from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.syncstate import (
     ensure_sync_schema,
@@ -114,13 +141,22 @@ class Link:
 
     @contextmanager
     def _applier(
-        self, tmap: TableMap, direction: Direction
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        lookups: Connection | None = None,
+        on: Connection | None = None,
     ) -> Iterator[tuple[Connection, Applier]]:
-        """A target transaction (engine origin: not captured) and an applier working in it."""
+        """A target transaction (engine origin: not captured) and an applier working in it, on
+        target connection `on` (outside any transaction) or a new one. F&O → Dataverse lookups
+        read the target in that transaction, or `lookups` if given."""
         target = self.target(direction)
-        with translate_errors(target.url), target.begin() as conn, engine_origin(conn):
+        with translate_errors(target.url), ExitStack() as stack:
+            conn = on if on is not None else stack.enter_context(target.connect())
+            stack.enter_context(conn.begin())
+            stack.enter_context(engine_origin(conn))
             if direction == "fo_to_dv":
-                resolver = Resolver(self.by_name, conn)
+                resolver = Resolver(self.by_name, lookups or conn)
                 yield conn, Applier(tmap, direction, resolver, self.legal_entities)
             else:
                 with self.dv.connect() as dv_conn:
@@ -129,21 +165,34 @@ class Link:
 
     def sync_batch(self, tmap: TableMap, direction: Direction) -> BatchResult:
         """Apply the next batch of source changes; the new position commits with the rows."""
-        position = self.position(tmap, direction)
-        if position is None:
-            self.start_live(tmap)
-            position = self.position(tmap, direction) or 0
+        target = self.target(direction)
+        with translate_errors(target.url), target.connect() as tconn:
+            position = get_position(tconn, tmap.name, direction)
+            tconn.rollback()  # the batch's own transaction starts after the source is read
+            if position is None:
+                self.start_live(tmap)
+                position = self.position(tmap, direction) or 0
+            return self._sync_batch(tconn, tmap, direction, position)
+
+    def _sync_batch(
+        self, tconn: Connection, tmap: TableMap, direction: Direction, position: int
+    ) -> BatchResult:
         reader = self._readers.setdefault(
             (tmap.name, direction),
             ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
         )
-        changes, upto = reader.read(position)
+        reverse = _reverse(tmap, direction)
+        source = self.source(direction)
+        with translate_errors(source.url), source.connect() as sconn:
+            # The other direction's position lives in this direction's source store.
+            reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
+            changes, upto = reader.read(position, sconn)
         if upto == position:
             return BatchResult(0, 0, 0, position)
-        pending = self._pending_reverse(tmap, direction)
         work = _latest_per_record(changes)
         applied = failed = 0
-        with self._applier(tmap, direction) as (conn, applier):
+        with self._applier(tmap, direction, on=tconn) as (conn, applier):
+            pending = self._pending_reverse(conn, tmap, direction, reverse_position)
             has_open_errors = _open_errors(conn, tmap.name, direction)
             steps = []
             for change in work:
@@ -155,10 +204,17 @@ class Link:
                 if pending and self._loses_conflict(conn, applier, change, row, pending):
                     continue
                 steps.append((change, op, row))
+            together = not _refers_to_itself(tmap) and all(
+                op != "D" and (not change.old_key or change.old_key == change.key)
+                for change, op, _row in steps
+            )
             try:  # the common case in one go; any failure replays record by record below
                 with conn.begin_nested():
-                    for change, op, row in steps:
-                        applier.apply(conn, op, change.key, row, change.old_key)
+                    if together:
+                        applier.apply_all(conn, [(change.key, row) for change, _op, row in steps])
+                    else:
+                        for change, op, row in steps:
+                            applier.apply(conn, op, change.key, row, change.old_key)
                 applied = len(steps)
                 failures: list[tuple[Change, dict[str, Any] | None, str]] = []
             except (RecordError, DBAPIError):
@@ -195,23 +251,23 @@ class Link:
             direction, source_table(tmap, direction), {c: key[c] for c in columns}
         )
 
-    def _pending_reverse(self, tmap: TableMap, direction: Direction) -> dict[tuple[Any, ...], Any]:
-        """Changes the other side captured for this map and has not sent yet: key -> time."""
-        reverse: Direction = "dv_to_fo" if direction == "fo_to_dv" else "fo_to_dv"
-        if reverse not in directions(tmap):
-            return {}
-        position = self.position(tmap, reverse)
-        if position is None:
+    @staticmethod
+    def _pending_reverse(
+        conn: Connection, tmap: TableMap, direction: Direction, position: int | None
+    ) -> dict[tuple[Any, ...], Any]:
+        """Changes the other side captured for this map and has not sent yet (after the other
+        direction's `position`): key -> time. `conn` is this direction's target, where the other
+        direction's change log is."""
+        reverse = _reverse(tmap, direction)
+        if reverse is None or position is None:
             return {}
         table = source_table(tmap, reverse)
         key_columns = tmap.dv_key if direction == "fo_to_dv" else tmap.fo_key
-        engine = self.source(reverse)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(changelog.c.new_data, changelog.c.old_data, changelog.c.captured_at)
-                .where(changelog.c.position > position, changelog.c.table_name == table.name)
-                .order_by(changelog.c.position)
-            ).all()
+        rows = conn.execute(
+            select(changelog.c.new_data, changelog.c.old_data, changelog.c.captured_at)
+            .where(changelog.c.position > position, changelog.c.table_name == table.name)
+            .order_by(changelog.c.position)
+        ).all()
         pending: dict[tuple[Any, ...], Any] = {}
         for new_data, old_data, captured_at in rows:
             image = decode_row(table, new_data or old_data) or {}
@@ -341,6 +397,35 @@ class Link:
         starts = {d: self.head(d) for d in directions(tmap)}
         source = source_table(tmap, direction)
         total = self._count(direction, source)
+        assume_new = self._starts_empty(tmap, direction)
+        with ExitStack() as stack:
+            # A second Dataverse connection for lookups lets PostgreSQL targets stream each batch
+            # (COPY) while it is transformed. It sees what earlier batches and maps committed,
+            # which is all a lookup into another map needs; a map that looks up its own records
+            # keeps reading them in the batch's transaction.
+            separate = direction == "fo_to_dv" and not _refers_to_itself(tmap)
+            lookups = (
+                stack.enter_context(self.dv.connect())
+                if separate and assume_new and streams_to(self.dv)
+                else None
+            )
+            done, failed = self._copy_all(tmap, direction, assume_new, lookups, total, progress)
+        for live_direction, start in starts.items():
+            engine = self.target(live_direction)
+            with translate_errors(engine.url), engine.begin() as conn:
+                set_position(conn, tmap.name, live_direction, start)
+        return done - failed
+
+    def _copy_all(
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        assume_new: bool,
+        lookups: Connection | None,
+        total: int,
+        progress: Progress | None,
+    ) -> tuple[int, int]:
+        source = source_table(tmap, direction)
         pk = list(source.primary_key.columns)
         done = failed = 0
         after: tuple[Any, ...] | None = None
@@ -352,11 +437,11 @@ class Link:
                 query = select(source).order_by(*pk).limit(self.batch_size)
                 if after is not None:
                     query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
-                rows = [normalize_row(source, r) for r in sconn.execute(query).mappings()]
+                rows = normalize_rows(source, sconn.execute(query))
             if not rows:
                 break
-            with self._applier(tmap, direction) as (conn, applier):
-                for row, reason in applier.apply_many(conn, rows):
+            with self._applier(tmap, direction, lookups) as (conn, applier):
+                for row, reason in applier.apply_many(conn, rows, assume_new):
                     failed += 1
                     key = {c.name: row[c.name] for c in pk}
                     record_error(conn, tmap.name, direction, source.name, key, row, reason)
@@ -364,11 +449,24 @@ class Link:
             done += len(rows)
             if progress:
                 progress(tmap.name, done, total)
-        for live_direction, start in starts.items():
-            engine = self.target(live_direction)
-            with translate_errors(engine.url), engine.begin() as conn:
-                set_position(conn, tmap.name, live_direction, start)
-        return done - failed
+        return done, failed
+
+    def _starts_empty(self, tmap: TableMap, direction: Direction) -> bool:
+        """True when the target table is empty and a unique constraint covers the map's key:
+        then every record copied is new, unless written meanwhile, which the constraint catches."""
+        table = target_table(tmap, direction)
+        key = set(tmap.dv_key if direction == "fo_to_dv" else tmap.fo_key)
+        guarded = any(
+            isinstance(c, UniqueConstraint | PrimaryKeyConstraint)
+            and c.columns
+            and {col.name for col in c.columns} <= key
+            for c in table.constraints
+        )
+        if not guarded:
+            return False
+        engine = self.target(direction)
+        with translate_errors(engine.url), engine.connect() as conn:
+            return conn.scalar(select(literal(1)).select_from(table).limit(1)) is None
 
     def _count(self, direction: Direction, table: Any) -> int:
         engine = self.source(direction)
@@ -461,6 +559,16 @@ def _latest_per_record(changes: Sequence[Change]) -> list[Change]:
             change = replace(change, old_key=old_key)
         out.append(change)
     return out
+
+
+def _reverse(tmap: TableMap, direction: Direction) -> Direction | None:
+    reverse: Direction = "dv_to_fo" if direction == "fo_to_dv" else "fo_to_dv"
+    return reverse if reverse in directions(tmap) else None
+
+
+def _refers_to_itself(tmap: TableMap) -> bool:
+    """A lookup into the map's own records: applied one by one, each sees those before it."""
+    return any(lookup.map == tmap.name for lookup in tmap.all_lookups())
 
 
 def _open_errors(conn: Connection, map_name: str, direction: str) -> bool:

@@ -121,6 +121,19 @@ def normalize_row(table: Table, row: Any) -> Row:
     return out
 
 
+def normalize_rows(table: Table, result: Any) -> list[Row]:
+    """`normalize_row` for every row of a result of `select(table)`, without a mapping per row."""
+    names = list(result.keys())
+    moments = [name for name in _datetime_columns(table) if name in names]
+    rows = [dict(zip(names, r, strict=True)) for r in result]
+    for name in moments:
+        for row in rows:
+            value = row[name]
+            if isinstance(value, datetime) and value.tzinfo is None:
+                row[name] = value.replace(tzinfo=UTC)
+    return rows
+
+
 @dataclass
 class ChangeReader:
     """Reads one data store's change log for a set of tables, never skipping an in-flight write."""
@@ -130,32 +143,33 @@ class ChangeReader:
     batch: int = 1000
     _pending: dict[int, Any] = field(default_factory=dict)  # gap start -> horizon
 
-    def read(self, after: int) -> tuple[list[Change], int]:
-        """Changes after position `after` (in commit order) and the new cursor.
+    def read(self, after: int, conn: Connection | None = None) -> tuple[list[Change], int]:
+        """Changes after position `after` (in commit order) and the new cursor; on `conn` when
+        given (a connection to the reader's engine), else on a connection of its own.
 
         The cursor moves past positions of other tables too, so callers store it even when no
         change of theirs came back."""
+        if conn is not None:
+            return self._read(conn, after)
+        with translate_errors(self.engine.url), self.engine.connect() as own:
+            return self._read(own, after)
+
+    def _read(self, conn: Connection, after: int) -> tuple[list[Change], int]:
         by_name = {t.name: t for t in self.tables}
-        with translate_errors(self.engine.url), self.engine.connect() as conn:
+        with translate_errors(self.engine.url):
             closed = {g for g, h in self._pending.items() if self._horizon_passed(conn, h)}
-            positions = conn.scalars(
-                select(changelog.c.position)
+            # Other tables' entries come along (their images hold only keys): one round trip
+            # gives both the positions to check for gaps and this reader's changes.
+            logged = conn.execute(
+                select(changelog)
                 .where(changelog.c.position > after)
                 .order_by(changelog.c.position)
                 .limit(self.batch)
             ).all()
-            upto = self._safe_upto(conn, after, positions, closed)
+            upto = self._safe_upto(conn, after, [r.position for r in logged], closed)
             if upto == after:
                 return [], after
-            rows = conn.execute(
-                select(changelog)
-                .where(
-                    changelog.c.position > after,
-                    changelog.c.position <= upto,
-                    changelog.c.table_name.in_(list(by_name)),
-                )
-                .order_by(changelog.c.position)
-            ).all()
+            rows = [r for r in logged if r.position <= upto and r.table_name in by_name]
             changes = self._changes(conn, rows, by_name)
         return changes, upto
 

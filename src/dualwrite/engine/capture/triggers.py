@@ -131,10 +131,14 @@ END $$"""
         )
     )
     conn.execute(text(f"DROP TRIGGER IF EXISTS {function} ON {table.name}"))
+    # The WHEN clause skips the engine's own writes before PL/pgSQL runs or an after-trigger
+    # event is queued: a bulk copy of many rows then costs no trigger work per row.
     conn.execute(
         text(
             f"CREATE TRIGGER {function} AFTER INSERT OR UPDATE OR DELETE "
-            f"ON {table.name} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            f"ON {table.name} FOR EACH ROW "
+            f"WHEN (current_setting('{POSTGRES_SETTING}', true) IS DISTINCT FROM 'engine') "
+            f"EXECUTE FUNCTION {function}()"
         )
     )
 
