@@ -74,8 +74,17 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
-    """An engine for a validated URL; SQLite files get their folder and connection pragmas."""
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # A deferred transaction that reads, then writes after another connection committed, fails
+    # at once with "database is locked" (the busy timeout does not apply to that upgrade).
+    # Taking the write lock up front makes such transactions wait their turn instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -> Engine:
+    """An engine for a validated URL; SQLite files get their folder and connection pragmas.
+    `write_locking`: SQLite transactions take the write lock when they begin (for a store whose
+    transactions mostly write, like the control store)."""
     url = parse_url(raw) if isinstance(raw, str) else raw
     if url.drivername == "sqlite":
         from pathlib import Path
@@ -90,7 +99,7 @@ def make_engine(raw: str | URL, **kwargs: Any) -> Engine:
             ) from None
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin_immediate if write_locking else _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if url.drivername.startswith("mysql"):

@@ -320,6 +320,9 @@ class SyncErrorRead(_Read):
     direction: str
     source_table: str
     source_key: dict[str, object]
+    payload: str | None = Field(
+        default=None, description="The source record as it was tried (JSON)."
+    )
     reason: str
     attempts: int
     created_at: datetime
@@ -519,3 +522,18 @@ class AlertRead(_Read):
     window_minutes: int
     action: str
     last_fired_at: datetime | None
+
+
+class ServiceHealthRead(BaseModel):
+    """Whether the sync worker (data integration service) is running."""
+
+    running: bool
+    message: str
+    last_heartbeat: datetime | None
+    host: str | None
+    restart_requested_at: datetime | None
+
+
+class ErrorDiscard(BaseModel):
+    map: str
+    reason: str = Field(description="Why the record is given up on (kept in the activity log).")

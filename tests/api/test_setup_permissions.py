@@ -53,6 +53,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         MANAGERS,
     ),
     ("GET", "/api/v1/dualwrite/wizard", None, EVERYONE),
+    ("GET", "/api/v1/service-health", None, EVERYONE),
+    ("POST", "/api/v1/service-health/restart", None, ADMINS),
     (
         "POST",
         f"{LINKED}/link/health-check",
@@ -76,6 +78,12 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         VIEWERS,
     ),
     ("GET", f"{LINKED}/errors", None, VIEWERS),
+    (
+        "POST",
+        f"{LINKED}/errors/999/discard",
+        {"map": "Currencies (transactioncurrencies)", "reason": " "},  # DW1000 once allowed
+        VIEWERS,
+    ),
     ("GET", f"{LINKED}/activity", None, VIEWERS),
     ("GET", f"{LINKED}/alerts", None, VIEWERS),
     (

@@ -19,8 +19,8 @@ from backends import services_required
 from browser_support import LiveServer
 from dualwrite.api.app import create_app
 from dualwrite.control.store import ControlStore
-from dualwrite.engine.worker import Worker
 from dualwrite.jobs.runner import JobRunner
+from dualwrite.ops.health import Supervisor
 from dualwrite.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,7 +51,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     stop = threading.Event()
     threads = [
         threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True),
-        threading.Thread(target=Worker(store, poll_seconds=0.05).run, args=(stop,), daemon=True),
+        threading.Thread(target=Supervisor(store).run, args=(stop,), daemon=True),
         threading.Thread(target=JobRunner(store, poll_seconds=0.1).run, args=(stop,), daemon=True),
     ]
     for thread in threads:

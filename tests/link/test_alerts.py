@@ -16,7 +16,7 @@ from dualwrite.databases import make_engine
 from dualwrite.engine.worker import Worker
 from dualwrite.errors import DualWriteError
 from dualwrite.identity import directory
-from dualwrite.link import tablemaps
+from dualwrite.link import overview, tablemaps
 from dualwrite.ops import alerts
 from dualwrite.ops.activity import ActivityFilter, list_activity
 from dualwrite.settings import Settings
@@ -152,3 +152,32 @@ def test_alert_settings_are_validated_and_need_an_operator(
     with store.session() as session:
         (rule,) = alerts.alerts_of(session, _link(session))
         assert (rule.max_errors, rule.window_minutes, rule.action) == (7, 10, "pause")
+
+
+def test_discarding_an_error_needs_a_reason_and_is_logged(
+    store: ControlStore, running: str
+) -> None:
+    _break_accounts(running, 2)
+    _ticks(store, 3)
+    with store.session() as session:
+        link = _link(session)
+        errors = overview.list_errors(link, ACCOUNTS)
+        assert len(errors) == 2 and errors[0].payload and "x" * 121 in errors[0].payload
+        admin = directory.get_user(session, ADMIN)
+        joe = directory.get_user(session, "joe@contoso.onmicrosoft.com")
+        for actor, error_id, reason, code in (
+            (admin, errors[0].id, " ", "DW1000"),
+            (admin, 999_999, "gone", "DW1002"),
+            (joe, errors[0].id, "not mine", "DW3004"),
+        ):
+            with pytest.raises(DualWriteError) as err:
+                tablemaps.discard_error(session, actor, link, ACCOUNTS, error_id, reason)
+            assert err.value.code == code
+        tablemaps.discard_error(session, admin, link, ACCOUNTS, errors[0].id, "test data")
+    with store.session() as session:
+        link = _link(session)
+        assert [e.id for e in overview.list_errors(link, ACCOUNTS)] == [errors[1].id]
+        (entry,) = list_activity(session, link.fo_environment, ActivityFilter(kind="discard"))
+    assert entry.actor_label == ADMIN
+    assert entry.message.startswith(f"Discarded error {errors[0].id} (dv_to_fo, ")
+    assert entry.message.endswith("): test data")

@@ -20,6 +20,7 @@ from dualwrite.cli import (
     platform,
     project,
     serve,
+    service,
     tenant,
     user,
 )
@@ -69,6 +70,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(link.app, name="link")
 app.add_typer(maps.app, name="maps")
 app.add_typer(errors_cmd.app, name="errors")
+app.add_typer(service.app, name="service")
 
 
 def main() -> None:

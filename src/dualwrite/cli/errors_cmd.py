@@ -1,4 +1,4 @@
-"""The error log of a link's maps: `dualwrite errors list|retry`."""
+"""The error log of a link's maps: `dualwrite errors list|retry|discard`."""
 
 from __future__ import annotations
 
@@ -38,3 +38,18 @@ def retry(
         link = links.get_link(session, environments.get_environment(session, actor, env))
         fixed, failing = tablemaps.retry_map_errors(session, actor, link, map, error_id)
     done(f"{fixed} fixed, {failing} still failing.")
+
+
+@app.command()
+def discard(
+    ctx: typer.Context,
+    env: str,
+    map: Annotated[str, typer.Option("--map", help="The table map the error belongs to.")],
+    error_id: Annotated[int, typer.Option("--id", help="The error to discard.")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the activity log.")] = "",
+) -> None:
+    """Give up on one record of the error log, with a reason (logged, never silent)."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        tablemaps.discard_error(session, actor, link, map, error_id, reason)
+    done(f"Error {error_id} discarded; the reason is in `dualwrite maps activity {env}`.")

@@ -19,12 +19,12 @@ from dualwrite.cli._output import console
 from dualwrite.cli._progress import progress_bars
 from dualwrite.control.store import ControlStore
 from dualwrite.demo import DemoWorld, build_demo_world, demo_settings
-from dualwrite.engine.worker import Worker
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.jobs.runner import JobRunner
 from dualwrite.ops.alerts import AlertMonitor
+from dualwrite.ops.health import Supervisor
 from dualwrite.settings import Settings
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
@@ -63,7 +63,7 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
         # The sync worker and the job runner share the process; `dualwrite worker` runs them on
         # their own instead.
         store = ControlStore(settings.control_url)
-        for loop in (Worker(store).run, JobRunner(store).run, AlertMonitor(store).run):
+        for loop in (Supervisor(store).run, JobRunner(store).run, AlertMonitor(store).run):
             threads.append(threading.Thread(target=loop, args=(stop,), daemon=True))
             threads[-1].start()
     host, port = sock.getsockname()[:2]
@@ -107,7 +107,7 @@ def worker(ctx: typer.Context) -> None:
         helper.start()
     console.print(f"Sync worker running on {store.url} — press Ctrl+C to stop.")
     try:
-        Worker(store).run(stop)
+        Supervisor(store).run(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:

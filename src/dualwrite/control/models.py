@@ -507,3 +507,19 @@ class AlertRule(Base):
     window_minutes: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(10))  # notify, pause or stop
     last_fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ServiceStatus(Base):
+    """The data integration service (sync worker): its heartbeat, and restarts asked for."""
+
+    __tablename__ = "service_status"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    restart_requested_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    restart_requested_by: Mapped[str | None] = mapped_column(String(320), default=None)

@@ -23,7 +23,7 @@ class ControlStore:
     """Engine, sessions and migrations of the control database."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, write_locking=True)
         self.url = display_url(self.engine.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

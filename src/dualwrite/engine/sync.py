@@ -527,6 +527,22 @@ class Link:
             )
         return normalize_row(table, found) if found else None
 
+    def discard_error(self, tmap: TableMap, direction: Direction, error_id: int) -> bool:
+        """Mark one open error discarded (the caller logs who and why); False if not open here."""
+        engine = self.target(direction)
+        with translate_errors(engine.url), engine.begin() as conn:
+            result = conn.execute(
+                update(sync_errors)
+                .where(
+                    sync_errors.c.id == error_id,
+                    sync_errors.c.map_name == tmap.name,
+                    sync_errors.c.direction == direction,
+                    sync_errors.c.status == "open",
+                )
+                .values(status="discarded", updated_at=func.now())
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     def open_errors(self, tmap: TableMap, direction: Direction) -> list[dict[str, Any]]:
         engine = self.target(direction)
         with engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.engine.states import MapAction, MapState, next_state, next_states
+from dualwrite.engine.sync import directions
 from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
@@ -189,6 +191,37 @@ def force_not_running(
         message = f"Forced to Not running (was {before}): {reason.strip()}"
         _log(session, link, actor, state.name, message, ActivityKind.FORCED)
     session.flush()
+
+
+def discard_error(
+    session: Session, actor: User, link: DualWriteLink, name: str, error_id: int, reason: str
+) -> None:
+    """Give up on one record of the error log: never silently — who and why are logged."""
+    require_operator(actor, link, "Discarding errors")
+    if not reason.strip():
+        raise ERR.INVALID_INPUT.error(field="reason", problem="say why the record is discarded")
+    _named(link, [name])
+    with engine_link(link) as engine:
+        tmap = engine.by_name[name]
+        found = next(
+            (
+                e
+                for d in directions(tmap)
+                for e in engine.open_errors(tmap, d)
+                if e["id"] == error_id
+            ),
+            None,
+        )
+        if found is None:
+            raise ERR.NOT_FOUND.error(
+                kind="open error", name=str(error_id), noun=f"errors list --map '{name}'"
+            )
+        engine.discard_error(tmap, found["direction"], error_id)
+    message = (
+        f"Discarded error {error_id} ({found['direction']}, {json.dumps(found['source_key'])}: "
+        f"{found['reason']}): {reason.strip()}"
+    )
+    _log(session, link, actor, name, message, ActivityKind.DISCARD)
 
 
 def retry_map_errors(

@@ -23,6 +23,7 @@ class ActivityKind(StrEnum):
     CONFIGURATION = "configuration"  # queue limits, solutions applied, link created or reset
     FORCED = "forced"  # an administrator forced a map to Not running
     ALERT = "alert"  # an alert setting fired, and what it did
+    DISCARD = "discard"  # a record of the error log given up on, with the reason
 
 
 def record(

@@ -11,11 +11,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dualwrite.api.deps import SessionDep
-from dualwrite.control.models import DualWriteLink, User
+from dualwrite.control.models import DirectoryRole, DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.ops import activity, alerts
+from dualwrite.ops import activity, alerts, health
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import CheckRead, EnvironmentRead, LinkRead, PlatformEnvironmentRead
@@ -46,7 +46,16 @@ def dualwrite_page(request: Request, env: str, session: SessionDep, user: PageUs
         maps=overview.describe_maps(link) if link else [],
         may_operate=tablemaps.may_operate(user, link) if link else False,
         recent=activity.list_activity(session, fo_env, ActivityFilter(limit=10)),
+        service=health.service_health(session),
+        may_restart=user.has_role(DirectoryRole.GLOBAL_ADMIN),
     )
+
+
+@router.post("/service/restart")
+def restart_service(request: Request, session: SessionDep, user: FormUser) -> Response:
+    health.request_restart(session, user)
+    referer = request.headers.get("referer", "/fo")
+    return back_to(referer if referer.startswith(str(request.base_url)) else "/fo")
 
 
 @router.post("/environments/{env}/dualwrite/apply-solution")
@@ -122,6 +131,19 @@ def map_page(
             session, link.fo_environment, ActivityFilter(map_name=name, before=before, limit=25)
         ),
     )
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/discard")
+def discard_error(
+    env: str,
+    name: str,
+    session: SessionDep,
+    user: FormUser,
+    error_id: Annotated[int, Form()] = 0,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    tablemaps.discard_error(session, user, _link_of(session, user, env), name, error_id, reason)
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 
 @router.post("/environments/{env}/dualwrite/maps/{name}/alert")

@@ -20,6 +20,7 @@ from dualwrite.schemas import (
     AlertRead,
     AlertSetting,
     CheckRead,
+    ErrorDiscard,
     ForceStop,
     HealthCheckRequest,
     LinkCreate,
@@ -237,6 +238,16 @@ def list_errors(
     env: str, session: SessionDep, actor: CurrentUser, map: str | None = None
 ) -> list[SyncErrorRead]:
     return overview.list_errors(_link(session, actor, env), map)
+
+
+@router.post("/errors/{error_id}/discard", status_code=status.HTTP_204_NO_CONTENT)
+def discard_error(
+    env: str, error_id: int, body: ErrorDiscard, session: SessionDep, actor: CurrentUser
+) -> Response:
+    """Give up on one record of the error log, with a reason (logged, never silent)."""
+    link = _link(session, actor, env)
+    tablemaps.discard_error(session, actor, link, body.map, error_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/errors/retry", response_model=RetryResult)
