@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualwrite.control.models import DualWriteLink, User
+from dualwrite.control.store import ControlStore
+from dualwrite.engine.worker import Worker
 from dualwrite.identity import directory
 from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
@@ -71,3 +74,18 @@ def linked_world(session: Session, settings: Settings, fo_url: str, dv_url: str)
     link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
     links.apply_default_solutions(session, admin, link)
     return link
+
+
+def the_link(session: Session) -> DualWriteLink:
+    """The only link of a test world."""
+    return session.scalars(select(DualWriteLink)).one()
+
+
+def worker_ticks(store: ControlStore, n: int = 6) -> None:
+    """`n` passes of a fresh sync worker, as `dualwrite worker` would make them."""
+    worker = Worker(store)
+    try:
+        for _ in range(n):
+            worker.tick()
+    finally:
+        worker.close()

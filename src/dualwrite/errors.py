@@ -390,6 +390,14 @@ class _Catalogue:
         "Cannot reset the link of '{name}': table maps {maps} are not stopped.",
         "Stop them first (`dualwrite maps stop`), then reset the link.",
     )
+    MAP_MUST_BE_STOPPED = CatalogueEntry(
+        "DW5012",
+        InvalidStateError,
+        "Table map '{name}' is {state}; its field mappings can only be edited when it is Not "
+        "running.",
+        "Stop the map, edit the mapping, then run it again (with initial sync if the change "
+        "should apply to existing records).",
+    )
     HEALTH_CHECK_FAILED = CatalogueEntry(
         "DW5010",
         ValidationError,

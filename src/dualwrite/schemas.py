@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dualwrite.checks import Check
 from dualwrite.control.models import (
+    ApplicationUser,
     DualWriteLink,
     FoEnvironment,
     Job,
@@ -436,6 +437,17 @@ class ApplicationUserRead(BaseModel):
     security_role: str | None
     enabled: bool
 
+    @classmethod
+    def of(cls, user: ApplicationUser, platform_environment: str) -> ApplicationUserRead:
+        return cls(
+            side=user.side,
+            platform_environment=platform_environment,
+            application_id=user.application_id,
+            name=user.name,
+            security_role=user.security_role,
+            enabled=user.enabled,
+        )
+
 
 class ApplicationUserUpdate(BaseModel):
     enabled: bool | None = None
@@ -537,3 +549,26 @@ class ServiceHealthRead(BaseModel):
 class ErrorDiscard(BaseModel):
     map: str
     reason: str = Field(description="Why the record is given up on (kept in the activity log).")
+
+
+class FieldDirection(BaseModel):
+    dataverse_field: str = Field(examples=["name"])
+    direction: str = Field(examples=["fo_to_dv"], description="fo_to_dv, dv_to_fo or both")
+
+
+class InitialSyncRunRead(_Read):
+    id: int
+    master: str
+    started_at: datetime
+    finished_at: datetime | None
+    read: int
+    written: int
+    failed: int
+    error: str | None
+
+
+class InitialSyncDetail(BaseModel):
+    """A map's initial sync executions (newest first) and the records the latest one failed on."""
+
+    runs: list[InitialSyncRunRead]
+    failed_records: list[SyncErrorRead]

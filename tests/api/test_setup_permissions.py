@@ -78,6 +78,19 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         VIEWERS,
     ),
     ("GET", f"{LINKED}/errors", None, VIEWERS),
+    ("GET", f"{LINKED}/maps/Currencies (transactioncurrencies)/initial-sync", None, VIEWERS),
+    (
+        "POST",
+        f"{LINKED}/maps/Currencies (transactioncurrencies)/initial-sync/rerun",
+        None,
+        VIEWERS,  # DW1000 once allowed: no execution yet
+    ),
+    (
+        "PATCH",
+        f"{LINKED}/maps/Currencies (transactioncurrencies)/fields",
+        {"dataverse_field": "nope", "direction": "both"},  # DW1000 once allowed
+        VIEWERS,
+    ),
     (
         "POST",
         f"{LINKED}/errors/999/discard",

@@ -176,6 +176,7 @@ def test_map_page_shows_fields_queue_activity_and_forces_not_running(
     sign_in(page, linked)
     page.goto(f"{linked.url}/environments/{ENV}/dualwrite")
     page.get_by_role("link", name="Customers V3 (accounts)").click()
+    assert page.title() == "Customers V3 (accounts) · dualwrite"
     fields = page.get_by_role("table", name="Field mappings")
     expect(fields).to_contain_text("organizationname")
     expect(fields).to_contain_text("lookup through Customer groups (msdyn_customergroups)")

@@ -8,19 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from backends import SERVER_URLS
-from dualwrite.control.models import DualWriteLink
 from dualwrite.control.store import ControlStore
-from dualwrite.engine.worker import Worker
 from dualwrite.errors import DualWriteError
 from dualwrite.identity import directory
 from dualwrite.link import tablemaps
 from dualwrite.ops.activity import WORKER, ActivityFilter, list_activity
 from dualwrite.settings import Settings
 from dualwrite.stores.generator import seed_fo
-from factories import add_user, linked_world
+from factories import add_user, linked_world, the_link, worker_ticks
 
 ACCOUNTS = "Customers V3 (accounts)"
 ADMIN = "admin@contoso.onmicrosoft.com"
@@ -36,22 +34,9 @@ def _world(
     seed_fo(fo_url, legal_entities=["USMF"], customers=7)
 
 
-def _link(session) -> DualWriteLink:  # type: ignore[no-untyped-def]
-    return session.scalars(select(DualWriteLink)).one()
-
-
-def _ticks(store: ControlStore, n: int = 6) -> None:
-    worker = Worker(store)
-    try:
-        for _ in range(n):
-            worker.tick()
-    finally:
-        worker.close()
-
-
 def _log(store: ControlStore, **filters: object) -> list[tuple[str, str, str | None, str]]:
     with store.session() as session:
-        env = _link(session).fo_environment
+        env = the_link(session).fo_environment
         entries = list_activity(session, env, ActivityFilter(**filters))  # type: ignore[arg-type]
         return [(e.actor_label, e.kind, e.map_name, e.message) for e in entries]
 
@@ -62,10 +47,10 @@ def test_every_change_is_logged_with_who_and_when(
     _world(store, settings, "sqlite", new_database)
     with store.session() as session:
         admin = directory.get_user(session, ADMIN)
-        tablemaps.run_maps(session, admin, _link(session), [ACCOUNTS], initial_sync=True)
-    _ticks(store)
+        tablemaps.run_maps(session, admin, the_link(session), [ACCOUNTS], initial_sync=True)
+    worker_ticks(store)
     with store.session() as session:
-        admin, link = directory.get_user(session, ADMIN), _link(session)
+        admin, link = directory.get_user(session, ADMIN), the_link(session)
         tablemaps.pause_maps(session, admin, link, [ACCOUNTS])
         tablemaps.set_queue_limits(session, admin, link, ACCOUNTS, max_age_seconds=600)
         tablemaps.resume_maps(session, admin, link, [ACCOUNTS])
@@ -95,13 +80,13 @@ def test_every_change_is_logged_with_who_and_when(
     )
     # Paged: newest first, then the next page from the last id seen.
     with store.session() as session:
-        env = _link(session).fo_environment
+        env = the_link(session).fo_environment
         first = list_activity(session, env, ActivityFilter(limit=3))
         second = list_activity(session, env, ActivityFilter(limit=3, before=first[-1].id))
     assert [e.id for e in first] == sorted((e.id for e in first), reverse=True)
     assert second[0].id < first[-1].id
     with store.session() as session, pytest.raises(DualWriteError) as err:
-        list_activity(session, _link(session).fo_environment, ActivityFilter(kind="gossip"))
+        list_activity(session, the_link(session).fo_environment, ActivityFilter(kind="gossip"))
     assert err.value.code == "DW1000"
 
 
@@ -126,18 +111,18 @@ def test_stop_while_dataverse_is_unavailable_then_force_not_running(
         tablemaps.run_maps(
             session,
             directory.get_user(session, ADMIN),
-            _link(session),
+            the_link(session),
             [ACCOUNTS],
             initial_sync=True,
         )
-    _ticks(store)
+    worker_ticks(store)
     with store.session() as session:  # the Dataverse goes away
         session.execute(
             text("UPDATE platform_environments SET dataverse_url = :u WHERE name = 'Sales'"),
             {"u": _unreachable(backend, tmp_path)},
         )
     with pytest.raises(DualWriteError) as err, store.session() as session:  # rolled back
-        link = _link(session)
+        link = the_link(session)
         tablemaps.stop_maps(session, directory.get_user(session, ADMIN), link, [ACCOUNTS])
     assert (err.value.code, err.value.status) == ("DW9404", 403)
     assert err.value.message.startswith(
@@ -146,31 +131,31 @@ def test_stop_while_dataverse_is_unavailable_then_force_not_running(
     assert err.value.message.endswith("The remote server returned an error: (403) Forbidden.")
     assert "force-stop" in err.value.hint
     with store.session() as session:
-        assert {m.name: m.state for m in _link(session).table_maps}[ACCOUNTS] == "Running"
+        assert {m.name: m.state for m in the_link(session).table_maps}[ACCOUNTS] == "Running"
         with pytest.raises(DualWriteError) as denied:
             tablemaps.force_not_running(
                 session,
                 directory.get_user(session, "joe@contoso.onmicrosoft.com"),
-                _link(session),
+                the_link(session),
                 [ACCOUNTS],
                 "gone",
             )
         assert denied.value.code == "DW3004"
         with pytest.raises(DualWriteError) as no_reason:
             tablemaps.force_not_running(
-                session, directory.get_user(session, ADMIN), _link(session), [ACCOUNTS], " "
+                session, directory.get_user(session, ADMIN), the_link(session), [ACCOUNTS], " "
             )
         assert no_reason.value.code == "DW1000"
     with store.session() as session:
         tablemaps.force_not_running(
             session,
             directory.get_user(session, ADMIN),
-            _link(session),
+            the_link(session),
             [ACCOUNTS],
             "Dataverse decommissioned",
         )
     with store.session() as session:
-        assert {m.name: m.state for m in _link(session).table_maps}[ACCOUNTS] == "Not running"
+        assert {m.name: m.state for m in the_link(session).table_maps}[ACCOUNTS] == "Not running"
     assert _log(store, kind="forced") == [
         (ADMIN, "forced", ACCOUNTS, "Forced to Not running (was Running): Dataverse decommissioned")
     ]

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from backends import require_backend
-from dualwrite.control.models import DualWriteLink
 from dualwrite.control.store import ControlStore
 from dualwrite.databases import make_engine
-from dualwrite.engine.worker import Worker
 from dualwrite.errors import DualWriteError
 from dualwrite.identity import directory
 from dualwrite.link import overview, tablemaps
@@ -21,28 +19,15 @@ from dualwrite.ops import alerts
 from dualwrite.ops.activity import ActivityFilter, list_activity
 from dualwrite.settings import Settings
 from dualwrite.stores.generator import seed_fo
-from factories import add_user, linked_world
+from factories import add_user, linked_world, the_link, worker_ticks
 
 ACCOUNTS = "Customers V3 (accounts)"
 ADMIN = "admin@contoso.onmicrosoft.com"
 
 
-def _link(session) -> DualWriteLink:  # type: ignore[no-untyped-def]
-    return session.scalars(select(DualWriteLink)).one()
-
-
-def _ticks(store: ControlStore, n: int = 6) -> None:
-    worker = Worker(store)
-    try:
-        for _ in range(n):
-            worker.tick()
-    finally:
-        worker.close()
-
-
 def _state(store: ControlStore) -> str:
     with store.session() as session:
-        return {m.name: m.state for m in _link(session).table_maps}[ACCOUNTS]
+        return {m.name: m.state for m in the_link(session).table_maps}[ACCOUNTS]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -68,8 +53,8 @@ def running(
     seed_fo(fo_url, legal_entities=["USMF"], customers=6)
     with store.session() as session:
         admin = directory.get_user(session, ADMIN)
-        tablemaps.run_maps(session, admin, _link(session), [ACCOUNTS], initial_sync=True)
-    _ticks(store)
+        tablemaps.run_maps(session, admin, the_link(session), [ACCOUNTS], initial_sync=True)
+    worker_ticks(store)
     assert _state(store) == "Running"
     return dv_url
 
@@ -94,7 +79,7 @@ def _set(store: ControlStore, action: str, max_errors: int = 3, alias: str = "ad
         alerts.set_alert(
             session,
             actor,
-            _link(session),
+            the_link(session),
             ACCOUNTS,
             max_errors=max_errors,
             window_minutes=10,
@@ -105,7 +90,7 @@ def _set(store: ControlStore, action: str, max_errors: int = 3, alias: str = "ad
 def _alert_log(store: ControlStore) -> list[str]:
     with store.session() as session:
         entries = list_activity(
-            session, _link(session).fo_environment, ActivityFilter(kind="alert")
+            session, the_link(session).fo_environment, ActivityFilter(kind="alert")
         )
         return [e.message for e in entries]
 
@@ -116,10 +101,10 @@ def test_an_alert_fires_its_action_once_per_window(
 ) -> None:
     _set(store, action)
     _break_accounts(running, 2)
-    _ticks(store, 3)
+    worker_ticks(store, 3)
     assert alerts.evaluate(store) == []  # 2 errors: below the threshold
     _break_accounts(running, 4)
-    _ticks(store, 3)
+    worker_ticks(store, 3)
     fired = alerts.evaluate(store)
     assert len(fired) == 1
     expected = {"notify": "Running", "pause": "Paused", "stop": "Not running"}[action]
@@ -150,7 +135,7 @@ def test_alert_settings_are_validated_and_need_an_operator(
         assert err.value.code == code
     _set(store, "pause", max_errors=7)
     with store.session() as session:
-        (rule,) = alerts.alerts_of(session, _link(session))
+        (rule,) = alerts.alerts_of(session, the_link(session))
         assert (rule.max_errors, rule.window_minutes, rule.action) == (7, 10, "pause")
 
 
@@ -158,9 +143,9 @@ def test_discarding_an_error_needs_a_reason_and_is_logged(
     store: ControlStore, running: str
 ) -> None:
     _break_accounts(running, 2)
-    _ticks(store, 3)
+    worker_ticks(store, 3)
     with store.session() as session:
-        link = _link(session)
+        link = the_link(session)
         errors = overview.list_errors(link, ACCOUNTS)
         assert len(errors) == 2 and errors[0].payload and "x" * 121 in errors[0].payload
         admin = directory.get_user(session, ADMIN)
@@ -175,7 +160,7 @@ def test_discarding_an_error_needs_a_reason_and_is_logged(
             assert err.value.code == code
         tablemaps.discard_error(session, admin, link, ACCOUNTS, errors[0].id, "test data")
     with store.session() as session:
-        link = _link(session)
+        link = the_link(session)
         assert [e.id for e in overview.list_errors(link, ACCOUNTS)] == [errors[1].id]
         (entry,) = list_activity(session, link.fo_environment, ActivityFilter(kind="discard"))
     assert entry.actor_label == ADMIN

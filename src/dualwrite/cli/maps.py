@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from dualwrite.cli._context import Context, current
-from dualwrite.cli._output import JsonOption, console, done, show
+from dualwrite.cli._output import JsonOption, console, done, print_json, print_table, show
 from dualwrite.cli._progress import progress_bars
 from dualwrite.engine.states import MapState
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps
-from dualwrite.ops import alerts
+from dualwrite.ops import alerts, initialsync
 from dualwrite.ops.activity import ActivityFilter, list_activity
 from dualwrite.schemas import NO_MAPS_NOTICE, ActivityRead, AlertRead, TableMapRead
 
@@ -230,3 +230,50 @@ def alerts_(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
         link = links.get_link(session, environments.get_environment(session, actor, env))
         rows = [AlertRead.model_validate(a) for a in alerts.alerts_of(session, link)]
     show(rows, as_json, ("map_name", "max_errors", "window_minutes", "action", "last_fired_at"))
+
+
+@app.command("field")
+def field(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    dataverse_field: Annotated[str, typer.Option("--field", help="The Dataverse column.")],
+    direction: Annotated[str, typer.Option(help="fo_to_dv, dv_to_fo or both.")],
+) -> None:
+    """Change a field mapping's direction on this link (the map must be Not running)."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        tablemaps.set_field_direction(session, actor, link, name, dataverse_field, direction)
+    done(f"{name}: {dataverse_field} is now {direction}. Run the map again to use it.")
+
+
+@app.command("initial-sync")
+def initial_sync(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    rerun: Annotated[
+        bool, typer.Option("--rerun", help="Re-run execution: retry only the failed records.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Initial sync executions of a map (rows read, written, failed) and the failed records."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        if rerun:
+            result = initialsync.rerun_execution(session, actor, link, name)
+        detail = initialsync.initial_sync_read(session, link, name)
+    if rerun:
+        done(f"Re-run: {result.fixed} fixed, {result.still_failing} still failing.")
+    if as_json:
+        print_json(detail)
+        return
+    print_table(
+        detail.runs,
+        ("id", "master", "started_at", "finished_at", "read", "written", "failed", "error"),
+    )
+    print_table(
+        detail.failed_records,
+        ("id", "direction", "source_key", "reason", "attempts"),
+        title="Failed records",
+    )

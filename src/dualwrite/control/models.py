@@ -386,6 +386,8 @@ class TableMapState(Base):
     queue_max_bytes: Mapped[int] = mapped_column(
         BigInteger, default=1024**3, server_default="1073741824"
     )
+    # Field directions changed on this link, over the solution's: JSON {dataverse field: direction}.
+    field_directions: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -523,3 +525,22 @@ class ServiceStatus(Base):
         DateTime(timezone=True), default=None
     )
     restart_requested_by: Mapped[str | None] = mapped_column(String(320), default=None)
+
+
+class InitialSyncRun(Base):
+    """One execution of a map's initial sync: rows read, written and failed (the failed ones are
+    in the error log, and "Re-run execution" retries only them)."""
+
+    __tablename__ = "initial_sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_map_id: Mapped[int] = mapped_column(
+        ForeignKey("table_map_states.id", ondelete="CASCADE"), index=True
+    )
+    master: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)  # why the run itself stopped

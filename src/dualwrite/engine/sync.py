@@ -92,6 +92,7 @@ class Link:
         self.maps = dependency_order(self.maps)
         self.fo = make_engine(self.fo_url)
         self.dv = make_engine(self.dv_url)
+        self.last_initial_sync: tuple[int, int, int] | None = None  # read, written, failed
 
     @property
     def by_name(self) -> dict[str, TableMap]:
@@ -388,7 +389,8 @@ class Link:
     # --- initial sync ---
 
     def initial_sync(self, tmap: TableMap, master: Master, progress: Progress | None = None) -> int:
-        """Copy the master side's records to the other side in key order and bounded batches.
+        """Copy the master side's records to the other side in key order and bounded batches;
+        returns how many were written (`last_initial_sync`: read, written, failed).
 
         The master's change-log head is taken first and becomes the live position afterwards,
         so writes made during the copy are caught up by live sync."""
@@ -410,6 +412,7 @@ class Link:
                 else None
             )
             done, failed = self._copy_all(tmap, direction, assume_new, lookups, total, progress)
+        self.last_initial_sync = (done, done - failed, failed)
         for live_direction, start in starts.items():
             engine = self.target(live_direction)
             with translate_errors(engine.url), engine.begin() as conn:

@@ -21,6 +21,7 @@ from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
 from dualwrite.link.links import link_maps
 from dualwrite.link.tablemaps import engine_transition
+from dualwrite.ops import initialsync
 
 log = logging.getLogger("dualwrite.worker")
 ACTIVE = (MapState.INITIALIZING.value, MapState.RUNNING.value, MapState.RESUMING.value)
@@ -52,8 +53,9 @@ class Worker:
         self._wakeup.close()
 
     def _engine_link(self, link: DualWriteLink) -> Link:
-        # Rebuilt when the applied solutions change, so edited maps take effect.
+        # Rebuilt when the applied solutions change or field directions are edited.
         signature = "|".join(f"{s.name}:{s.version}:{hash(s.definition)}" for s in link.solutions)
+        signature += "|" + "|".join(m.field_directions for m in link.table_maps)
         key = (link.id, signature)
         if key not in self._links:
             for old in [k for k in self._links if k[0] == link.id]:
@@ -113,9 +115,16 @@ class Worker:
         if task.state is MapState.INITIALIZING:
             if task.initial_sync:
                 master: Master = "dataverse" if task.master == "dataverse" else "fo"
-                link.initial_sync(
-                    tmap, master, lambda _n, done, total: self._progress(task.id, done, total)
-                )
+                run_id = initialsync.begin_run(self.store, task.id, master)
+                try:
+                    link.initial_sync(
+                        tmap, master, lambda _n, done, total: self._progress(task.id, done, total)
+                    )
+                except Exception as error:  # recorded, then retried on the next pass as before
+                    initialsync.finish_run(self.store, run_id, 0, 0, 0, str(error)[:2000])
+                    raise
+                read, written, failed = link.last_initial_sync or (0, 0, 0)
+                initialsync.finish_run(self.store, run_id, read, written, failed)
             else:
                 link.start_live(tmap)
             with self.store.session() as session:

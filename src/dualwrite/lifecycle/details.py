@@ -34,14 +34,7 @@ def integration_section(session: Session, env: FoEnvironment) -> PowerPlatformIn
     installed = False
     if target is not None:
         users = [
-            ApplicationUserRead(
-                side=u.side,
-                platform_environment=target.name,
-                application_id=u.application_id,
-                name=u.name,
-                security_role=u.security_role,
-                enabled=u.enabled,
-            )
+            ApplicationUserRead.of(u, target.name)
             for u in application_users(session, env, target).values()
         ]
         solutions = [f"{s.name} {s.version}" for s in installed_solutions(session, target)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ from dualwrite.lifecycle.appusers import orchestration_installed
 from dualwrite.lifecycle.environments import require_writable
 from dualwrite.maps.defaults import default_solution_texts
 from dualwrite.maps.loader import load_solution_text
-from dualwrite.maps.model import Solution, TableMap
+from dualwrite.maps.model import Direction, Solution, TableMap
 from dualwrite.maps.validate import validate
 from dualwrite.ops import activity
 from dualwrite.ops.activity import ActivityKind
@@ -117,9 +119,32 @@ def solutions_of(link: DualWriteLink) -> list[Solution]:
     return [load_solution_text(s.definition, s.source) for s in link.solutions]
 
 
-def link_maps(link: DualWriteLink) -> list[TableMap]:
-    """The link's published maps in dependency order, rebuilt from the stored definitions."""
-    return validate(solutions_of(link), fo.metadata, dataverse.metadata)
+def field_overrides(link: DualWriteLink) -> dict[str, dict[str, Direction]]:
+    """Field directions changed on the link, per map: {map: {dataverse field: direction}}."""
+    return {m.name: json.loads(m.field_directions or "{}") for m in link.table_maps}
+
+
+def _overridden(solution: Solution, overrides: dict[str, dict[str, Direction]]) -> Solution:
+    maps = []
+    for tmap in solution.maps:
+        changes = overrides.get(tmap.name)
+        if changes:
+            fields = tuple(
+                replace(f, direction=changes.get(f.dv, f.direction)) for f in tmap.fields
+            )
+            tmap = replace(tmap, fields=fields)
+        maps.append(tmap)
+    return replace(solution, maps=tuple(maps))
+
+
+def link_maps(
+    link: DualWriteLink, overrides: dict[str, dict[str, Direction]] | None = None
+) -> list[TableMap]:
+    """The link's published maps in dependency order, rebuilt from the stored definitions with
+    the field directions changed on the link (or `overrides`), validated together."""
+    changed = field_overrides(link) if overrides is None else overrides
+    solutions = [_overridden(s, changed) for s in solutions_of(link)]
+    return validate(solutions, fo.metadata, dataverse.metadata)
 
 
 def publish_solutions(

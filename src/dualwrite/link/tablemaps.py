@@ -22,8 +22,9 @@ from dualwrite.engine.sync import directions
 from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
-from dualwrite.link.links import link_maps
+from dualwrite.link.links import field_overrides, link_maps
 from dualwrite.link.overview import engine_link, retry_errors
+from dualwrite.maps.model import DIRECTIONS
 from dualwrite.maps.validate import with_dependencies
 from dualwrite.ops import activity
 from dualwrite.ops.activity import ActivityKind
@@ -157,6 +158,42 @@ def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequenc
             problem=error.message,
             env=link.fo_environment.name,
         ) from error
+
+
+def set_field_direction(
+    session: Session,
+    actor: User,
+    link: DualWriteLink,
+    name: str,
+    dataverse_field: str,
+    direction: str,
+) -> TableMapState:
+    """Edit a field mapping's direction on this link (seed 002: a Dual-write user may edit
+    mappings). The map must be Not running; the result is validated with every other map."""
+    require_operator(actor, link, "Editing field mappings")
+    (state,) = _named(link, [name])
+    if state.state != MapState.NOT_RUNNING.value:
+        raise ERR.MAP_MUST_BE_STOPPED.error(name=name, state=state.state)
+    wanted = DIRECTIONS.get(direction.strip())
+    if wanted is None:
+        raise ERR.INVALID_INPUT.error(
+            field="direction", problem=f"'{direction}' is not fo_to_dv, dv_to_fo or both"
+        )
+    tmap = next(m for m in link_maps(link) if m.name == name)
+    field = next((f for f in tmap.fields if f.dv == dataverse_field), None)
+    if field is None:
+        known = ", ".join(f.dv for f in tmap.fields)
+        raise ERR.INVALID_INPUT.error(
+            field="field", problem=f"'{dataverse_field}' is not a field of {name}: {known}"
+        )
+    overrides = field_overrides(link)
+    overrides.setdefault(name, {})[dataverse_field] = wanted
+    link_maps(link, overrides)  # DW5003 when the change is impossible (e.g. no way back)
+    state.field_directions = json.dumps(overrides[name], sort_keys=True)
+    message = f"Field {field.fo} ↔ {dataverse_field}: {field.direction} → {wanted}"
+    _log(session, link, actor, name, message, ActivityKind.CONFIGURATION)
+    session.flush()
+    return state
 
 
 def system_move(link: DualWriteLink, state: TableMapState, action: MapAction) -> str:

@@ -15,7 +15,7 @@ from dualwrite.control.models import DirectoryRole, DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
 from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.ops import activity, alerts, health
+from dualwrite.ops import activity, alerts, health, initialsync
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import CheckRead, EnvironmentRead, LinkRead, PlatformEnvironmentRead
@@ -127,10 +127,31 @@ def map_page(
         may_operate=tablemaps.may_operate(user, link),
         is_tenant_admin=links.is_tenant_admin(user, link.fo_environment.project.tenant_id),
         alert=next((a for a in alerts.alerts_of(session, link) if a.map_name == name), None),
+        initial=initialsync.initial_sync_read(session, link, name),
         entries=activity.list_activity(
             session, link.fo_environment, ActivityFilter(map_name=name, before=before, limit=25)
         ),
     )
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/rerun")
+def rerun_initial_sync(env: str, name: str, session: SessionDep, user: FormUser) -> Response:
+    initialsync.rerun_execution(session, user, _link_of(session, user, env), name)
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/fields")
+def edit_field(
+    env: str,
+    name: str,
+    session: SessionDep,
+    user: FormUser,
+    dataverse_field: Annotated[str, Form()] = "",
+    direction: Annotated[str, Form()] = "",
+) -> Response:
+    link = _link_of(session, user, env)
+    tablemaps.set_field_direction(session, user, link, name, dataverse_field, direction)
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 
 @router.post("/environments/{env}/dualwrite/maps/{name}/discard")

@@ -12,8 +12,9 @@ from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments, linking
 from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.ops import activity, alerts
+from dualwrite.ops import activity, alerts, initialsync
 from dualwrite.ops.activity import ActivityFilter
+from dualwrite.ops.initialsync import initial_sync_read
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     ActivityRead,
@@ -21,8 +22,10 @@ from dualwrite.schemas import (
     AlertSetting,
     CheckRead,
     ErrorDiscard,
+    FieldDirection,
     ForceStop,
     HealthCheckRequest,
+    InitialSyncDetail,
     LinkCreate,
     LinkRead,
     MapAction,
@@ -167,6 +170,31 @@ def list_alerts(env: str, session: SessionDep, actor: CurrentUser) -> list[Alert
     return [
         AlertRead.model_validate(a) for a in alerts.alerts_of(session, _link(session, actor, env))
     ]
+
+
+@router.patch("/maps/{name}/fields", response_model=TableMapRead)
+def edit_field(
+    env: str, name: str, body: FieldDirection, session: SessionDep, actor: CurrentUser
+) -> TableMapRead:
+    """Change a field mapping's direction (the map must be Not running; validated, logged)."""
+    link = _link(session, actor, env)
+    tablemaps.set_field_direction(session, actor, link, name, body.dataverse_field, body.direction)
+    return _described(link, name)
+
+
+@router.get("/maps/{name}/initial-sync", response_model=InitialSyncDetail)
+def initial_sync_detail(
+    env: str, name: str, session: SessionDep, actor: CurrentUser
+) -> InitialSyncDetail:
+    """Initial sync executions: rows read, written, failed, and the failed records."""
+    return initial_sync_read(session, _link(session, actor, env), name)
+
+
+@router.post("/maps/{name}/initial-sync/rerun", response_model=RetryResult)
+def rerun_initial_sync(env: str, name: str, session: SessionDep, actor: CurrentUser) -> RetryResult:
+    """Re-run execution: retry only the records the latest initial sync failed on."""
+    result = initialsync.rerun_execution(session, actor, _link(session, actor, env), name)
+    return RetryResult(fixed=result.fixed, still_failing=result.still_failing)
 
 
 @router.put("/maps/{name}/alert", response_model=AlertRead)

@@ -116,14 +116,7 @@ def update_application_user(
     user = appusers.update_application_user(
         session, actor, fo_env, target, side, enabled=body.enabled, security_role=body.security_role
     )
-    return ApplicationUserRead(
-        side=user.side,
-        platform_environment=target.name,
-        application_id=user.application_id,
-        name=user.name,
-        security_role=user.security_role,
-        enabled=user.enabled,
-    )
+    return ApplicationUserRead.of(user, target.name)
 
 
 @router.get("/users", response_model=list[EnvironmentUserRead])
