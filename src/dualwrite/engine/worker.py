@@ -37,6 +37,7 @@ class MapTask:
     master: str
     max_age_seconds: int
     max_bytes: int
+    last_error: str | None = None
 
 
 class Worker:
@@ -87,6 +88,7 @@ class Worker:
                         m.master,
                         m.queue_max_age_seconds,
                         m.queue_max_bytes,
+                        m.last_error,
                     )
                     for m in link.table_maps
                     if m.state in WATCHED
@@ -102,6 +104,8 @@ class Worker:
             for task in sorted(tasks, key=lambda t: order.index(t.name)):
                 try:
                     applied += self._step(link, task)
+                    if task.last_error is not None:  # it works again: the message is stale
+                        self._note(task.id, None)
                 except DualWriteError as error:  # e.g. a data store is unreachable: retry later
                     self._note(task.id, error.message)
                     log.warning("map %s: %s", task.name, error)
@@ -163,7 +167,7 @@ class Worker:
                 .values(progress_done=done, progress_total=total)
             )
 
-    def _note(self, map_id: int, message: str) -> None:
+    def _note(self, map_id: int, message: str | None) -> None:
         with self.store.session() as session:
             session.execute(
                 update(TableMapState).where(TableMapState.id == map_id).values(last_error=message)
