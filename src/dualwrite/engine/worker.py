@@ -54,9 +54,13 @@ class Worker:
         self._wakeup.close()
 
     def _engine_link(self, link: DualWriteLink) -> Link:
-        # Rebuilt when the applied solutions change or field directions are edited.
+        # Rebuilt when the applied solutions change, field directions are edited, or a data store
+        # is moved to another URL.
         signature = "|".join(f"{s.name}:{s.version}:{hash(s.definition)}" for s in link.solutions)
         signature += "|" + "|".join(m.field_directions for m in link.table_maps)
+        signature += (
+            f"|{link.fo_environment.data_store_url}|{link.platform_environment.dataverse_url}"
+        )
         key = (link.id, signature)
         if key not in self._links:
             for old in [k for k in self._links if k[0] == link.id]:
@@ -78,6 +82,7 @@ class Worker:
                 )
             ).all()
             out = []
+            broken: list[tuple[int, str]] = []
             for link in links:
                 tasks = [
                     MapTask(
@@ -93,7 +98,15 @@ class Worker:
                     for m in link.table_maps
                     if m.state in WATCHED
                 ]
-                out.append((self._engine_link(link), tasks))
+                try:
+                    engine_link = self._engine_link(link)
+                except DualWriteError as error:  # a store that cannot be opened: the others go on
+                    broken += [(t.id, error.message) for t in tasks]
+                    log.warning("link of %s: %s", link.fo_environment.name, error)
+                    continue
+                out.append((engine_link, tasks))
+        for map_id, message in broken:  # after the read: one control-store transaction at a time
+            self._note(map_id, message)
         return out
 
     def tick(self) -> int:
