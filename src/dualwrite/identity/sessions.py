@@ -6,14 +6,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dualwrite import activity
-from dualwrite.control.models import AuthSession, LoginFailure, User, utcnow
+from dualwrite.control.models import AuthSession, LoginFailure, User, as_utc, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.identity.passwords import verify_password
@@ -37,11 +37,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _throttle_wait(session: Session, settings: Settings, upn: str) -> int:
     """Seconds until `upn` may try again, 0 when it may now."""
     window_start = utcnow() - timedelta(seconds=settings.login_window_seconds)
@@ -51,7 +46,7 @@ def _throttle_wait(session: Session, settings: Settings, upn: str) -> int:
         return 0
     latest = session.scalar(select(func.max(LoginFailure.at)).where(LoginFailure.upn == upn))
     assert latest is not None  # noqa: S101 - count > 0 above
-    unlock = _aware(latest) + timedelta(seconds=settings.login_window_seconds)
+    unlock = as_utc(latest) + timedelta(seconds=settings.login_window_seconds)
     return max(1, int((unlock - utcnow()).total_seconds()))
 
 
@@ -85,7 +80,7 @@ def authenticate(session: Session, token: str | None, kind: SessionKind | None =
     if not token:
         raise ERR.NOT_SIGNED_IN.error()
     record = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
-    if record is None or _aware(record.expires_at) <= utcnow() or not record.user.is_active:
+    if record is None or as_utc(record.expires_at) <= utcnow() or not record.user.is_active:
         raise ERR.NOT_SIGNED_IN.error()
     if kind is not None and record.kind != kind:
         raise ERR.NOT_SIGNED_IN.error()

@@ -10,7 +10,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dualwrite.control.models import (
-    DirectoryRole,
     DualWriteLink,
     FoSecurityRole,
     ProjectRole,
@@ -22,7 +21,7 @@ from dualwrite.engine.sync import directions
 from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
-from dualwrite.link.links import field_overrides, link_maps
+from dualwrite.link.links import field_overrides, is_tenant_admin, link_maps
 from dualwrite.link.overview import engine_link, retry_errors
 from dualwrite.maps.model import DIRECTIONS
 from dualwrite.maps.validate import with_dependencies
@@ -39,7 +38,7 @@ def may_operate(actor: User, link: DualWriteLink) -> bool:
     return (
         role_in(env.project, actor) in OPERATOR_PROJECT_ROLES
         or has_environment_role(env, actor, FoSecurityRole.DUALWRITE_USER)
-        or (actor.tenant_id == env.project.tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN))
+        or is_tenant_admin(actor, env.project.tenant_id)
     )
 
 
@@ -210,10 +209,7 @@ def force_not_running(
 ) -> None:
     """What the original needed a support ticket for (seed 002): mark maps Not running without
     reaching the other side. Tenant administrators only, with a reason, logged."""
-    env = link.fo_environment
-    if not (
-        actor.tenant_id == env.project.tenant_id and actor.has_role(DirectoryRole.GLOBAL_ADMIN)
-    ):
+    if not is_tenant_admin(actor, link.fo_environment.project.tenant_id):
         raise ERR.NOT_ALLOWED.error(
             action="Forcing table maps to Not running",
             requirement="the Global administrator role in this tenant",

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import AlertRule, DualWriteLink, User
+from dualwrite.control.models import AlertRule, DualWriteLink, User, as_utc
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.errors import ERR, DualWriteError
@@ -89,12 +89,8 @@ def alerts_of(session: Session, link: DualWriteLink) -> list[AlertRule]:
     return list(session.scalars(query))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _recent_errors(link: DualWriteLink, map_name: str, since: datetime) -> int:
-    return sum(1 for e in overview.list_errors(link, map_name) if _aware(e.created_at) >= since)
+    return sum(1 for e in overview.list_errors(link, map_name) if as_utc(e.created_at) >= since)
 
 
 def evaluate(store: ControlStore, now: datetime | None = None) -> list[str]:
@@ -110,7 +106,7 @@ def evaluate(store: ControlStore, now: datetime | None = None) -> list[str]:
             if state is None or state.state not in WATCHED:
                 continue
             since = now - timedelta(minutes=rule.window_minutes)
-            if rule.last_fired_at is not None and _aware(rule.last_fired_at) > since:
+            if rule.last_fired_at is not None and as_utc(rule.last_fired_at) > since:
                 continue
             try:
                 count = _recent_errors(link, rule.map_name, since)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DirectoryRole, ServiceStatus, User, utcnow
+from dualwrite.control.models import DirectoryRole, ServiceStatus, User, as_utc, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.worker import Worker
 from dualwrite.errors import ERR, DualWriteError
@@ -37,10 +37,6 @@ class ServiceHealth:
     restart_requested_at: datetime | None
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def service_health(session: Session, now: datetime | None = None) -> ServiceHealth:
     now = now or datetime.now(UTC)
     status = session.get(ServiceStatus, SERVICE)
@@ -53,7 +49,7 @@ def service_health(session: Session, now: datetime | None = None) -> ServiceHeal
             None,
             None,
         )
-    beat = _aware(status.heartbeat_at)
+    beat = as_utc(status.heartbeat_at)
     running = now - beat <= STALE_AFTER
     seconds = int((now - beat).total_seconds())
     message = (
@@ -64,7 +60,7 @@ def service_health(session: Session, now: datetime | None = None) -> ServiceHeal
     )
     requested = status.restart_requested_at
     return ServiceHealth(
-        running, message, beat, status.host, _aware(requested) if requested else None
+        running, message, beat, status.host, as_utc(requested) if requested else None
     )
 
 
@@ -137,7 +133,7 @@ class Supervisor:
             if self._alive():
                 status.heartbeat_at = utcnow()
             requested = status.restart_requested_at
-            if requested is not None and _aware(requested) > self.started_at:
+            if requested is not None and as_utc(requested) > self.started_at:
                 status.restart_requested_at = None
                 return True
             return False

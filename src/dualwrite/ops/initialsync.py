@@ -5,12 +5,18 @@ records that failed in that execution."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DualWriteLink, InitialSyncRun, TableMapState, User, utcnow
+from dualwrite.control.models import (
+    DualWriteLink,
+    InitialSyncRun,
+    TableMapState,
+    User,
+    as_utc,
+    utcnow,
+)
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.link import overview, tablemaps
@@ -61,18 +67,14 @@ def runs_of(
     return list(session.scalars(query))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def failed_records(link: DualWriteLink, name: str, run: InitialSyncRun) -> list[SyncErrorRead]:
     """The open errors that execution left: the master's direction, since it started."""
     direction = "fo_to_dv" if run.master == "fo" else "dv_to_fo"
-    since = _aware(run.started_at)
+    since = as_utc(run.started_at)
     return [
         e
         for e in overview.list_errors(link, name)
-        if e.direction == direction and _aware(e.created_at) >= since
+        if e.direction == direction and as_utc(e.created_at) >= since
     ]
 
 
@@ -98,7 +100,7 @@ def rerun_execution(session: Session, actor: User, link: DualWriteLink, name: st
     run.failed = failing
     run.written += fixed
     message = (
-        f"Re-run execution of the initial sync started {_aware(run.started_at):%Y-%m-%d %H:%M:%S}: "
+        f"Re-run execution of the initial sync started {as_utc(run.started_at):%Y-%m-%d %H:%M:%S}: "
         f"{fixed} fixed, {failing} still failing"
     )
     activity.record(session, link.fo_environment_id, ActivityKind.RETRY, message, actor, name)
