@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dualwrite.checks import Check
 from dualwrite.control.models import (
@@ -285,6 +286,14 @@ class LinkRead(BaseModel):
         )
 
 
+class ChangeCounts(BaseModel):
+    """Changes of one direction since the map first ran live (kept in the target data store)."""
+
+    captured: int = Field(description="Captured on the source: taken so far plus still queued.")
+    applied: int = Field(description="Records written to the other side (retries included).")
+    failed: int = Field(description="Records sent to the error log.")
+
+
 class TableMapRead(BaseModel):
     name: str
     solution: str
@@ -298,6 +307,7 @@ class TableMapRead(BaseModel):
     progress_done: int
     progress_total: int
     queued: dict[str, int]
+    changes: dict[str, ChangeCounts] = Field(default_factory=dict)
     queue_max_age_seconds: int
     queue_max_bytes: int
     last_error: str | None
@@ -554,6 +564,62 @@ class ErrorDiscard(BaseModel):
 class FieldDirection(BaseModel):
     dataverse_field: str = Field(examples=["name"])
     direction: str = Field(examples=["fo_to_dv"], description="fo_to_dv, dv_to_fo or both")
+
+
+class FieldMappingRead(BaseModel):
+    """A mapping as the link syncs it (the solution's, with the link's edits)."""
+
+    fo: str
+    dataverse: str
+    kind: str = Field(description="key, company, lookup or field (only fields can be edited)")
+    direction: str
+    transform: str = Field(description="For people, e.g. 'value map No ↔ false, …; default 0'.")
+    edited: bool = Field(description="Direction or transform changed on this link.")
+    default: str | None = None
+    value_map: list[tuple[str, str]] | None = None
+    unmatched_dataverse: str | None = None
+    unmatched_fo: str | None = None
+
+
+def _as_text(value: Any) -> Any:
+    # JSON numbers and booleans are taken as their text; the target column types them again.
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value
+
+
+class TransformWrite(BaseModel):
+    """A field's whole transform; what is left out is removed (a value map needs pairs)."""
+
+    default: str | None = Field(
+        None,
+        examples=["0"],
+        description="Written when the source value is missing, typed by the column written: "
+        "digits, true/false, or an ISO 8601 date or moment.",
+    )
+    value_map: list[tuple[str, str]] = Field(
+        default_factory=list,
+        examples=[[["No", "false"], ["Yes", "true"]]],
+        description="[F&O value, Dataverse value] pairs; empty for no value map.",
+    )
+    unmatched_dataverse: str | None = Field(
+        None, description="Dataverse value for an F&O value not in the pairs."
+    )
+    unmatched_fo: str | None = Field(
+        None, description="F&O value for a Dataverse value not in the pairs."
+    )
+
+    @field_validator("default", "unmatched_dataverse", "unmatched_fo", mode="before")
+    @classmethod
+    def _scalar(cls, value: Any) -> Any:
+        return _as_text(value)
+
+    @field_validator("value_map", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [[_as_text(v) for v in p] if isinstance(p, list) else p for p in value]
+        return value
 
 
 class InitialSyncRunRead(_Read):

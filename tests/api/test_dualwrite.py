@@ -84,3 +84,32 @@ def test_link_apply_and_run_maps(client: TestClient, login: Login, store: Contro
     assert client.get(f"{base}/errors", headers=admin).json() == []
     retried = client.post(f"{base}/errors/retry", params={"map": ACCOUNTS}, headers=admin).json()
     assert retried == {"fixed": 0, "still_failing": 0}
+
+
+def test_field_mappings_and_transforms(
+    client: TestClient, login: Login, store: ControlStore
+) -> None:
+    admin = login("admin")
+    _setup(client, admin, store)
+    base = "/api/v1/environments/contoso-test"
+    link = {"dataverse_environment": "Sales", "legal_entities": ["USMF"], "consent": True}
+    assert client.post(f"{base}/link", json=link, headers=admin).status_code == 201
+    client.post(f"{base}/link/solutions", headers=admin)
+    fields = client.get(f"{base}/maps/{ACCOUNTS}/fields", headers=admin).json()
+    assert [f["kind"] for f in fields][:2] == ["key", "company"]
+    onhold = next(f for f in fields if f["dataverse"] == "creditonhold")
+    assert onhold["value_map"] == [["No", "false"], ["Yes", "true"]]
+    assert (onhold["unmatched_dataverse"], onhold["unmatched_fo"]) == ("true", "No")
+
+    url = f"{base}/maps/{ACCOUNTS}/fields/creditlimit/transform"
+    # JSON numbers are taken as their text and typed by the column again
+    saved = client.put(url, json={"default": 250}, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["transform"], saved.json()["edited"]) == ("default 250", True)
+    wrong = client.put(url, json={"default": "plenty"}, headers=admin)
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "DW1000")
+    assert wrong.json()["detail"].startswith("creditlimit: default: 'plenty' is not a number")
+    reset = client.delete(url, headers=admin)
+    assert (reset.json()["transform"], reset.json()["edited"]) == ("default 0", False)
+    unknown = client.get(f"{base}/maps/Nope/fields", headers=admin)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "DW5005")

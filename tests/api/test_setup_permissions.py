@@ -91,6 +91,19 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         {"dataverse_field": "nope", "direction": "both"},  # DW1000 once allowed
         VIEWERS,
     ),
+    ("GET", f"{LINKED}/maps/Currencies (transactioncurrencies)/fields", None, VIEWERS),
+    (
+        "PUT",
+        f"{LINKED}/maps/Currencies (transactioncurrencies)/fields/nope/transform",
+        {"default": "x"},  # DW1000 once allowed: no such field
+        VIEWERS,
+    ),
+    (
+        "DELETE",
+        f"{LINKED}/maps/Currencies (transactioncurrencies)/fields/nope/transform",
+        None,
+        VIEWERS,
+    ),
     (
         "POST",
         f"{LINKED}/errors/999/discard",

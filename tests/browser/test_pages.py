@@ -192,3 +192,39 @@ def test_map_page_shows_fields_queue_activity_and_forces_not_running(
     expect(
         page.get_by_text("Status", exact=True).locator("xpath=following-sibling::dd[1]")
     ).to_have_text("Not running")
+
+
+def test_map_page_edits_a_transform_as_a_dualwrite_user(page: Any, linked: LiveServer) -> None:
+    sign_in(page, linked, DW)
+    page.goto(f"{linked.url}/environments/{ENV}/dualwrite/maps/Customers V3 (accounts)")
+    fields = page.get_by_role("table", name="Field mappings")
+    page.get_by_text("Edit transform of address1_country").click()
+    page.get_by_label("Value map of address1_country").fill("USA = United States\nDEU = Germany")
+    page.get_by_label("address1_country for other F&O values").fill("Elsewhere")
+    page.get_by_label("addresscountryregionid for other Dataverse values").fill("USA")
+    page.locator("#transform-address1_country").get_by_role("button", name="Save transform").click()
+    row = fields.get_by_role("row").filter(has_text="addresscountryregionid")
+    expect(row).to_contain_text(
+        "value map USA ↔ United States, DEU ↔ Germany (otherwise Elsewhere / USA)"
+    )
+    expect(row).to_contain_text("edited on this link")
+    expect(page.get_by_role("table", name="Activity log of this map")).to_contain_text(
+        "transform none → value map USA ↔ United States"
+    )
+
+    # A constant that does not fit its column is named, and nothing is saved
+    page.get_by_text("Edit transform of creditlimit").click()
+    page.get_by_label("Default for creditlimit when the source value is missing").fill("plenty")
+    page.locator("#transform-creditlimit").get_by_role("button", name="Save transform").click()
+    expect(page.get_by_role("alert")).to_contain_text("creditlimit: default: 'plenty'")
+    page.go_back()
+    page.reload()
+    expect(fields.get_by_role("row").filter(has_text="creditlimit").first).to_contain_text(
+        "default 0"
+    )
+
+    page.get_by_text("Edit transform of address1_country").click()
+    page.locator("#transform-address1_country").get_by_role(
+        "button", name="Use the solution's"
+    ).click()
+    expect(row).not_to_contain_text("edited on this link")

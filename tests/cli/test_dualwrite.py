@@ -50,12 +50,23 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     assert "published" in run("link", "apply-solution", "contoso-test").stdout
     maps = as_json(run("maps", "list", "contoso-test", "--json"))
     assert len(maps) == 9 and {m["state"] for m in maps} == {"Not running"}
+    country = ("maps", "transform", "contoso-test", ACCOUNTS, "--field", "address1_country")
+    typo = run(*country, "--value", "USA", ok=False)
+    assert "--value: 'USA' is not 'F&O value = Dataverse value'" in typo.stderr
+    saved = run(*country, "--value", "USA = United States", "--otherwise-dataverse", "Other")
+    assert "value map USA ↔ United States (otherwise Other / (empty))" in saved.stdout
+    fields = as_json(run("maps", "fields", "contoso-test", ACCOUNTS, "--json"))
+    assert [f["dataverse"] for f in fields if f["edited"]] == ["address1_country"]
 
     started = run("maps", "run", "contoso-test", ACCOUNTS, "--initial-sync")
     assert "Legal entities (cdm_companies)" in started.stdout
     _worker_ticks(home)
     account = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
     assert (account["state"], account["progress_done"]) == ("Running", 30)
+    dv = make_engine(f"sqlite:///{home / 'environments' / 'pp-sales' / 'dataverse.db'}")
+    with dv.connect() as conn:
+        countries = conn.scalars(text("SELECT DISTINCT address1_country FROM account")).all()
+    assert countries == ["United States"]
 
     bad = run("maps", "resume", "contoso-test", ACCOUNTS, ok=False)
     assert (
@@ -92,7 +103,6 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     resumed = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
     assert (resumed["state"], resumed["queued"]["fo_to_dv"]) == ("Running", 0)
 
-    dv = make_engine(f"sqlite:///{home / 'environments' / 'pp-sales' / 'dataverse.db'}")
     with dv.begin() as conn:
         conn.execute(
             text("UPDATE account SET name = :n WHERE accountnumber = 'US-000001'"), {"n": "y" * 130}

@@ -12,7 +12,7 @@ from dualwrite.control.store import ControlStore
 from dualwrite.databases import make_engine
 from dualwrite.errors import DualWriteError
 from dualwrite.identity import directory
-from dualwrite.link import links, tablemaps
+from dualwrite.link import fieldmappings, links, tablemaps
 from dualwrite.ops.activity import ActivityFilter, list_activity
 from dualwrite.settings import Settings
 from dualwrite.stores.generator import seed_fo
@@ -35,7 +35,9 @@ def _sql(url: str, statement: str, **values: object) -> object:
 def _edit(store: ControlStore, alias: str, field: str, direction: str) -> None:
     with store.session() as session:
         actor = directory.get_user(session, f"{alias}@contoso.onmicrosoft.com")
-        tablemaps.set_field_direction(session, actor, the_link(session), ACCOUNTS, field, direction)
+        fieldmappings.set_field_direction(
+            session, actor, the_link(session), ACCOUNTS, field, direction
+        )
 
 
 def test_edit_a_direction_and_the_worker_follows_it(

@@ -1,4 +1,5 @@
-"""Table maps of a link: `dualwrite maps list|show|run|pause|resume|stop|force-stop|activity`."""
+"""Table maps of a link: `dualwrite maps list|show|run|pause|resume|stop|force-stop|activity|
+fields|field|transform`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from dualwrite.cli._progress import progress_bars
 from dualwrite.engine.states import MapState
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
-from dualwrite.link import links, overview, tablemaps
+from dualwrite.link import fieldmappings, links, overview, tablemaps
 from dualwrite.ops import alerts, initialsync
 from dualwrite.ops.activity import ActivityFilter, list_activity
-from dualwrite.schemas import NO_MAPS_NOTICE, ActivityRead, AlertRead, TableMapRead
+from dualwrite.schemas import (
+    NO_MAPS_NOTICE,
+    ActivityRead,
+    AlertRead,
+    TableMapRead,
+    TransformWrite,
+)
 
 app = typer.Typer(
     help="Table maps: status, run with initial sync, pause, resume, stop.", no_args_is_help=True
@@ -243,8 +250,57 @@ def field(
     """Change a field mapping's direction on this link (the map must be Not running)."""
     with current(ctx).work() as (session, actor):
         link = links.get_link(session, environments.get_environment(session, actor, env))
-        tablemaps.set_field_direction(session, actor, link, name, dataverse_field, direction)
+        fieldmappings.set_field_direction(session, actor, link, name, dataverse_field, direction)
     done(f"{name}: {dataverse_field} is now {direction}. Run the map again to use it.")
+
+
+@app.command("fields")
+def fields(ctx: typer.Context, env: str, name: str, as_json: JsonOption = False) -> None:
+    """Every mapping of a map as this link syncs it, with directions and transforms."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        rows = fieldmappings.field_mappings(link, name)
+    show(rows, as_json, ("fo", "dataverse", "kind", "direction", "transform", "edited"))
+
+
+@app.command("transform")
+def transform(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    dataverse_field: Annotated[str, typer.Option("--field", help="The Dataverse column.")],
+    default: Annotated[
+        str | None, typer.Option(help="Written when the source value is missing.")
+    ] = None,
+    value: Annotated[
+        list[str] | None,
+        typer.Option(help="A value map pair FO=DATAVERSE, e.g. Yes=true; repeat for each."),
+    ] = None,
+    otherwise_dataverse: Annotated[
+        str | None, typer.Option(help="Dataverse value for F&O values not in the pairs.")
+    ] = None,
+    otherwise_fo: Annotated[
+        str | None, typer.Option(help="F&O value for Dataverse values not in the pairs.")
+    ] = None,
+    reset: Annotated[bool, typer.Option(help="Go back to the solution's transform.")] = False,
+) -> None:
+    """Replace a field's transform (default and value map) on this link; what is left out is
+    removed. The map must be Not running."""
+    body = None
+    if not reset:
+        body = TransformWrite(
+            default=default,
+            value_map=[fieldmappings.parse_pair(v, "--value") for v in value or []],
+            unmatched_dataverse=otherwise_dataverse,
+            unmatched_fo=otherwise_fo,
+        )
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        fieldmappings.set_field_transform(session, actor, link, name, dataverse_field, body)
+        row = next(
+            r for r in fieldmappings.field_mappings(link, name) if r.dataverse == dataverse_field
+        )
+    done(f"{name}: {dataverse_field} → {row.transform or 'no transform'}. Run the map again.")
 
 
 @app.command("initial-sync")

@@ -393,6 +393,8 @@ class TableMapState(Base):
     )
     # Field directions changed on this link, over the solution's: JSON {dataverse field: direction}.
     field_directions: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # Transforms changed on this link, as entered: JSON {dataverse field: Transform.to_json()}.
+    field_transforms: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -54,10 +54,12 @@ class Worker:
         self._wakeup.close()
 
     def _engine_link(self, link: DualWriteLink) -> Link:
-        # Rebuilt when the applied solutions change, field directions are edited, or a data store
+        # Rebuilt when the applied solutions change, field mappings are edited, or a data store
         # is moved to another URL.
         signature = "|".join(f"{s.name}:{s.version}:{hash(s.definition)}" for s in link.solutions)
-        signature += "|" + "|".join(m.field_directions for m in link.table_maps)
+        signature += "|" + "|".join(
+            m.field_directions + m.field_transforms for m in link.table_maps
+        )
         signature += (
             f"|{link.fo_environment.data_store_url}|{link.platform_environment.dataverse_url}"
         )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +20,10 @@ from dualwrite.control.models import (
 from dualwrite.errors import ERR
 from dualwrite.lifecycle.appusers import orchestration_installed
 from dualwrite.lifecycle.environments import require_writable
+from dualwrite.link.fieldedits import FieldEdits, edited_solution, stored_edits
 from dualwrite.maps.defaults import default_solution_texts
 from dualwrite.maps.loader import load_solution_text
-from dualwrite.maps.model import Direction, Solution, TableMap
+from dualwrite.maps.model import Solution, TableMap
 from dualwrite.maps.validate import validate
 from dualwrite.ops import activity
 from dualwrite.ops.activity import ActivityKind
@@ -119,31 +118,11 @@ def solutions_of(link: DualWriteLink) -> list[Solution]:
     return [load_solution_text(s.definition, s.source) for s in link.solutions]
 
 
-def field_overrides(link: DualWriteLink) -> dict[str, dict[str, Direction]]:
-    """Field directions changed on the link, per map: {map: {dataverse field: direction}}."""
-    return {m.name: json.loads(m.field_directions or "{}") for m in link.table_maps}
-
-
-def _overridden(solution: Solution, overrides: dict[str, dict[str, Direction]]) -> Solution:
-    maps = []
-    for tmap in solution.maps:
-        changes = overrides.get(tmap.name)
-        if changes:
-            fields = tuple(
-                replace(f, direction=changes.get(f.dv, f.direction)) for f in tmap.fields
-            )
-            tmap = replace(tmap, fields=fields)
-        maps.append(tmap)
-    return replace(solution, maps=tuple(maps))
-
-
-def link_maps(
-    link: DualWriteLink, overrides: dict[str, dict[str, Direction]] | None = None
-) -> list[TableMap]:
+def link_maps(link: DualWriteLink, edits: FieldEdits | None = None) -> list[TableMap]:
     """The link's published maps in dependency order, rebuilt from the stored definitions with
-    the field directions changed on the link (or `overrides`), validated together."""
-    changed = field_overrides(link) if overrides is None else overrides
-    solutions = [_overridden(s, changed) for s in solutions_of(link)]
+    the field mappings edited on the link (or `edits`), validated together."""
+    changed = stored_edits(link) if edits is None else edits
+    solutions = [edited_solution(s, changed) for s in solutions_of(link)]
     return validate(solutions, fo.metadata, dataverse.metadata)
 
 

@@ -21,9 +21,8 @@ from dualwrite.engine.sync import directions
 from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
-from dualwrite.link.links import field_overrides, is_tenant_admin, link_maps
+from dualwrite.link.links import is_tenant_admin, link_maps
 from dualwrite.link.overview import engine_link, retry_errors
-from dualwrite.maps.model import DIRECTIONS
 from dualwrite.maps.validate import with_dependencies
 from dualwrite.ops import activity
 from dualwrite.ops.activity import ActivityKind
@@ -52,7 +51,7 @@ def require_operator(actor: User, link: DualWriteLink, action: str) -> None:
         )
 
 
-def _named(link: DualWriteLink, names: Sequence[str]) -> list[TableMapState]:
+def named_maps(link: DualWriteLink, names: Sequence[str]) -> list[TableMapState]:
     by_name = {m.name: m for m in link.table_maps}
     missing = [n for n in names if n not in by_name]
     if missing:
@@ -82,7 +81,7 @@ def run_maps(
     require_operator(actor, link, "Running table maps")
     if master not in ("fo", "dataverse"):
         raise ERR.INVALID_INPUT.error(field="master", problem="must be 'fo' or 'dataverse'")
-    _named(link, names)
+    named_maps(link, names)
     states = {m.name: m for m in link.table_maps}
     to_run = [
         states[m.name]
@@ -97,12 +96,12 @@ def run_maps(
         tmap_state.progress_done = tmap_state.progress_total = 0
         how = f"with initial sync from {side}" if initial_sync else "without initial sync"
         why = "" if tmap_state.name in names else " (a map it depends on)"
-        _log(session, link, actor, tmap_state.name, f"Run {how}{why}")
+        log_map_activity(session, link, actor, tmap_state.name, f"Run {how}{why}")
     session.flush()
     return to_run
 
 
-def _log(
+def log_map_activity(
     session: Session,
     link: DualWriteLink,
     actor: User | None,
@@ -116,11 +115,11 @@ def _log(
 def _act(
     session: Session, actor: User, link: DualWriteLink, names: Sequence[str], action: MapAction
 ) -> list[TableMapState]:
-    states = _named(link, names)
+    states = named_maps(link, names)
     before = {m.name: m.state for m in states}
     _move(states, action)
     for m in states:
-        _log(
+        log_map_activity(
             session,
             link,
             actor,
@@ -159,42 +158,6 @@ def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequenc
         ) from error
 
 
-def set_field_direction(
-    session: Session,
-    actor: User,
-    link: DualWriteLink,
-    name: str,
-    dataverse_field: str,
-    direction: str,
-) -> TableMapState:
-    """Edit a field mapping's direction on this link (seed 002: a Dual-write user may edit
-    mappings). The map must be Not running; the result is validated with every other map."""
-    require_operator(actor, link, "Editing field mappings")
-    (state,) = _named(link, [name])
-    if state.state != MapState.NOT_RUNNING.value:
-        raise ERR.MAP_MUST_BE_STOPPED.error(name=name, state=state.state)
-    wanted = DIRECTIONS.get(direction.strip())
-    if wanted is None:
-        raise ERR.INVALID_INPUT.error(
-            field="direction", problem=f"'{direction}' is not fo_to_dv, dv_to_fo or both"
-        )
-    tmap = next(m for m in link_maps(link) if m.name == name)
-    field = next((f for f in tmap.fields if f.dv == dataverse_field), None)
-    if field is None:
-        known = ", ".join(f.dv for f in tmap.fields)
-        raise ERR.INVALID_INPUT.error(
-            field="field", problem=f"'{dataverse_field}' is not a field of {name}: {known}"
-        )
-    overrides = field_overrides(link)
-    overrides.setdefault(name, {})[dataverse_field] = wanted
-    link_maps(link, overrides)  # DW5003 when the change is impossible (e.g. no way back)
-    state.field_directions = json.dumps(overrides[name], sort_keys=True)
-    message = f"Field {field.fo} ↔ {dataverse_field}: {field.direction} → {wanted}"
-    _log(session, link, actor, name, message, ActivityKind.CONFIGURATION)
-    session.flush()
-    return state
-
-
 def system_move(link: DualWriteLink, state: TableMapState, action: MapAction) -> str:
     """A move made by dualwrite itself (an alert): the state machine's rules, no user; the
     caller logs it. Stopping also lifts the queue guards."""
@@ -218,11 +181,11 @@ def force_not_running(
     if not reason.strip():
         raise ERR.INVALID_INPUT.error(field="reason", problem="say why the maps are forced to stop")
     now = datetime.now(UTC)
-    for state in _named(link, names):
+    for state in named_maps(link, names):
         before = state.state
         state.state, state.updated_at = MapState.NOT_RUNNING.value, now
         message = f"Forced to Not running (was {before}): {reason.strip()}"
-        _log(session, link, actor, state.name, message, ActivityKind.FORCED)
+        log_map_activity(session, link, actor, state.name, message, ActivityKind.FORCED)
     session.flush()
 
 
@@ -233,7 +196,7 @@ def discard_error(
     require_operator(actor, link, "Discarding errors")
     if not reason.strip():
         raise ERR.INVALID_INPUT.error(field="reason", problem="say why the record is discarded")
-    _named(link, [name])
+    named_maps(link, [name])
     with engine_link(link) as engine:
         tmap = engine.by_name[name]
         found = next(
@@ -254,7 +217,7 @@ def discard_error(
         f"Discarded error {error_id} ({found['direction']}, {json.dumps(found['source_key'])}: "
         f"{found['reason']}): {reason.strip()}"
     )
-    _log(session, link, actor, name, message, ActivityKind.DISCARD)
+    log_map_activity(session, link, actor, name, message, ActivityKind.DISCARD)
 
 
 def retry_map_errors(
@@ -264,7 +227,7 @@ def retry_map_errors(
     require_operator(actor, link, "Retrying errors")
     fixed, failing = retry_errors(link, name, error_id)
     which = f"error {error_id}" if error_id is not None else "all open errors"
-    _log(
+    log_map_activity(
         session,
         link,
         actor,
@@ -286,7 +249,7 @@ def set_queue_limits(
 ) -> TableMapState:
     """How long and how large a paused map's queue may grow before writes are refused."""
     require_operator(actor, link, "Changing queue limits")
-    (state,) = _named(link, [name])
+    (state,) = named_maps(link, [name])
     for field, value in (("max age", max_age_seconds), ("max bytes", max_bytes)):
         if value is not None and value < 1:
             raise ERR.INVALID_INPUT.error(field=field, problem="must be a positive number")
@@ -295,7 +258,7 @@ def set_queue_limits(
     if max_bytes is not None:
         state.queue_max_bytes = max_bytes
     message = f"Queue limits: {state.queue_max_age_seconds} s, {state.queue_max_bytes} bytes"
-    _log(session, link, actor, name, message, ActivityKind.CONFIGURATION)
+    log_map_activity(session, link, actor, name, message, ActivityKind.CONFIGURATION)
     session.flush()
     return state
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -54,7 +55,7 @@ def fits(kind: str, value: Any) -> bool:
     if kind in ("string", "guid"):
         return isinstance(value, str)
     if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "datetime":
@@ -62,6 +63,40 @@ def fits(kind: str, value: Any) -> bool:
     if kind == "date":
         return isinstance(value, date) and not isinstance(value, datetime)
     return True  # a family we do not know: the database decides
+
+
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+_EXAMPLES = {
+    "number": "digits such as 1500 or 12.5",
+    "boolean": "true or false",
+    "datetime": "an ISO 8601 moment such as 2026-01-31T09:30:00",
+    "date": "an ISO 8601 date such as 2026-01-31",
+}
+
+
+def parse_constant(kind: str, text: str) -> Any:
+    """A constant typed by a person (a form field, a CLI option) as a value of the family.
+
+    Raises ValueError saying what the family expects; text families take the text as it is.
+    """
+    value = text.strip()
+    try:
+        if kind == "number":
+            number = Decimal(value)
+            if not number.is_finite():
+                raise InvalidOperation
+            return int(number) if number == number.to_integral_value() else number
+        if kind == "boolean":
+            if value.lower() in _TRUE | _FALSE:
+                return value.lower() in _TRUE
+            raise ValueError
+        if kind == "datetime":
+            return datetime.fromisoformat(value)
+        if kind == "date":
+            return date.fromisoformat(value)
+    except (ValueError, InvalidOperation):
+        raise ValueError(f"{text!r} is not a {kind}; write {_EXAMPLES[kind]}") from None
+    return text
 
 
 def max_length(column: Column[Any]) -> int | None:

@@ -14,11 +14,17 @@ from dualwrite.api.deps import SessionDep
 from dualwrite.control.models import DirectoryRole, DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments
-from dualwrite.link import links, overview, tablemaps, wizard
+from dualwrite.link import fieldmappings, links, overview, tablemaps, wizard
 from dualwrite.ops import activity, alerts, health, initialsync
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
-from dualwrite.schemas import CheckRead, EnvironmentRead, LinkRead, PlatformEnvironmentRead
+from dualwrite.schemas import (
+    CheckRead,
+    EnvironmentRead,
+    LinkRead,
+    PlatformEnvironmentRead,
+    TransformWrite,
+)
 from dualwrite.stores.datastore import legal_entities
 from dualwrite.web.common import FormUser, PageUser, back_to, render
 
@@ -110,8 +116,7 @@ def map_page(
 ) -> Response:
     link = _link_of(session, user, env)
     described = next((m for m in overview.describe_maps(link) if m.name == name), None)
-    definition = next((m for m in links.link_maps(link) if m.name == name), None)
-    if described is None or definition is None:
+    if described is None:
         raise ERR.NO_MAPS.error(name=name)
     queued = overview.queued_records(link, name, after, 25)
     return render(
@@ -120,7 +125,7 @@ def map_page(
         user,
         env=EnvironmentRead.of(link.fo_environment),
         tmap=described,
-        definition=definition,
+        fields=fieldmappings.field_mappings(link, name),
         queued=queued,
         next_after=queued[-1].position if len(queued) == 25 else None,
         errors=overview.list_errors(link, name),
@@ -150,7 +155,35 @@ def edit_field(
     direction: Annotated[str, Form()] = "",
 ) -> Response:
     link = _link_of(session, user, env)
-    tablemaps.set_field_direction(session, user, link, name, dataverse_field, direction)
+    fieldmappings.set_field_direction(session, user, link, name, dataverse_field, direction)
+    return back_to(f"/environments/{env}/dualwrite/maps/{name}")
+
+
+@router.post("/environments/{env}/dualwrite/maps/{name}/transform")
+def edit_transform(
+    env: str,
+    name: str,
+    session: SessionDep,
+    user: FormUser,
+    dataverse_field: Annotated[str, Form()] = "",
+    default: Annotated[str, Form()] = "",
+    value_map: Annotated[str, Form()] = "",
+    unmatched_dataverse: Annotated[str, Form()] = "",
+    unmatched_fo: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "save",
+) -> Response:
+    """The transform form: one value map pair per line, "F&O value = Dataverse value"."""
+    body = None
+    if action != "reset":
+        lines = [(i, line) for i, line in enumerate(value_map.splitlines(), 1) if line.strip()]
+        body = TransformWrite(
+            default=default or None,
+            value_map=[fieldmappings.parse_pair(line, f"value map line {i}") for i, line in lines],
+            unmatched_dataverse=unmatched_dataverse or None,
+            unmatched_fo=unmatched_fo or None,
+        )
+    link = _link_of(session, user, env)
+    fieldmappings.set_field_transform(session, user, link, name, dataverse_field, body)
     return back_to(f"/environments/{env}/dualwrite/maps/{name}")
 
 

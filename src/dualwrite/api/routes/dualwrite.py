@@ -11,7 +11,7 @@ from dualwrite.api.deps import CurrentUser, SessionDep
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments, linking
-from dualwrite.link import links, overview, tablemaps, wizard
+from dualwrite.link import fieldmappings, links, overview, tablemaps, wizard
 from dualwrite.ops import activity, alerts, initialsync
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.ops.initialsync import initial_sync_read
@@ -23,6 +23,7 @@ from dualwrite.schemas import (
     CheckRead,
     ErrorDiscard,
     FieldDirection,
+    FieldMappingRead,
     ForceStop,
     HealthCheckRequest,
     InitialSyncDetail,
@@ -36,6 +37,7 @@ from dualwrite.schemas import (
     SolutionUpload,
     SyncErrorRead,
     TableMapRead,
+    TransformWrite,
     WizardRead,
 )
 
@@ -178,8 +180,53 @@ def edit_field(
 ) -> TableMapRead:
     """Change a field mapping's direction (the map must be Not running; validated, logged)."""
     link = _link(session, actor, env)
-    tablemaps.set_field_direction(session, actor, link, name, body.dataverse_field, body.direction)
+    fieldmappings.set_field_direction(
+        session, actor, link, name, body.dataverse_field, body.direction
+    )
     return _described(link, name)
+
+
+@router.get("/maps/{name}/fields", response_model=list[FieldMappingRead])
+def list_fields(
+    env: str, name: str, session: SessionDep, actor: CurrentUser
+) -> list[FieldMappingRead]:
+    """Every mapping as this link syncs it: keys, company, lookups and fields with transforms."""
+    return fieldmappings.field_mappings(_link(session, actor, env), name)
+
+
+@router.put("/maps/{name}/fields/{dataverse_field}/transform", response_model=FieldMappingRead)
+def set_transform(
+    env: str,
+    name: str,
+    dataverse_field: str,
+    body: TransformWrite,
+    session: SessionDep,
+    actor: CurrentUser,
+) -> FieldMappingRead:
+    """Replace a field's transform: default and value map (the map must be Not running)."""
+    return _transform(session, actor, env, name, dataverse_field, body)
+
+
+@router.delete("/maps/{name}/fields/{dataverse_field}/transform", response_model=FieldMappingRead)
+def reset_transform(
+    env: str, name: str, dataverse_field: str, session: SessionDep, actor: CurrentUser
+) -> FieldMappingRead:
+    """Go back to the solution's transform for the field."""
+    return _transform(session, actor, env, name, dataverse_field, None)
+
+
+def _transform(
+    session: Session,
+    actor: User,
+    env: str,
+    name: str,
+    dataverse_field: str,
+    body: TransformWrite | None,
+) -> FieldMappingRead:
+    link = _link(session, actor, env)
+    fieldmappings.set_field_transform(session, actor, link, name, dataverse_field, body)
+    rows = fieldmappings.field_mappings(link, name)
+    return next(r for r in rows if r.kind == "field" and r.dataverse == dataverse_field)
 
 
 @router.get("/maps/{name}/initial-sync", response_model=InitialSyncDetail)
