@@ -81,6 +81,35 @@ def test_metrics_follow_the_maps(
         paused[("dualwrite_lag_seconds", (("direction", "fo_to_dv"), env, ("map", ACCOUNTS)))] >= 0
     )
     assert paused[("dualwrite_map_state", (env, ("map", ACCOUNTS), ("state", "Paused")))] == 1
+    flow = (("direction", "fo_to_dv"), env, ("map", ACCOUNTS))
+    assert paused[("dualwrite_changes_captured_total", flow)] == 2  # queued, not taken yet
+    assert paused[("dualwrite_changes_applied_total", flow)] == 0
+
+    # resumed: both applied; then one that does not fit Dataverse goes to the error log
+    with store.session() as session:
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        link = session.scalars(select(DualWriteLink)).one()
+        tablemaps.resume_maps(session, admin, link, [ACCOUNTS])
+    for _ in range(3):
+        worker.tick()
+    engine = make_engine(fo_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE customersv3 SET primarycontactemail = :e WHERE customeraccount = :a"),
+            {"e": "x" * 120 + "@example.com", "a": "US-000003"},
+        )
+    engine.dispose()
+    for _ in range(2):
+        worker.tick()
+    flowed = _samples(client, headers)
+    assert flowed[("dualwrite_changes_captured_total", flow)] == 3
+    assert flowed[("dualwrite_changes_applied_total", flow)] == 2
+    assert flowed[("dualwrite_changes_failed_total", flow)] == 1
+    assert flowed[("dualwrite_sync_errors_open", flow)] == 1
+    with store.session() as session:
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        link = session.scalars(select(DualWriteLink)).one()
+        tablemaps.pause_maps(session, admin, link, [ACCOUNTS])
 
     with store.session() as session:  # the Dataverse becomes unreachable: the link is down
         session.execute(

@@ -45,6 +45,7 @@ from dualwrite.engine.capture.reader import (
 )
 from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.syncstate import (
+    count_changes,
     ensure_sync_schema,
     get_position,
     record_conflict,
@@ -235,6 +236,7 @@ class Link:
                 failed += 1
                 record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
             set_position(conn, tmap.name, direction, upto)
+            count_changes(conn, tmap.name, direction, len(changes), applied, failed)
         committed = datetime.now(UTC)
         lags = tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
         skipped = len(changes) - applied - failed
@@ -513,6 +515,7 @@ class Link:
                         )
                         .values(status="resolved")
                     )
+                    count_changes(conn, tmap.name, direction, 0, 1, 0)  # applied after all
                 else:
                     failing += 1
                     record_error(conn, tmap.name, direction, source.name, key, row, reason)

@@ -42,6 +42,18 @@ sync_state = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Running totals per map and direction, committed with the rows like the position: what the
+# metrics report as changes captured (taken + still queued), applied and failed.
+sync_counters = Table(
+    "dw_sync_counters",
+    metadata,
+    Column("map_name", String(200), primary_key=True),
+    Column("direction", String(10), primary_key=True),
+    Column("taken", BigInteger, nullable=False),  # changes read from the source's queue
+    Column("applied", BigInteger, nullable=False),  # records written to the target
+    Column("failed", BigInteger, nullable=False),  # records sent to the error log
+)
+
 sync_errors = Table(
     "dw_sync_errors",
     metadata,
@@ -115,6 +127,34 @@ def set_position(conn: Connection, map_name: str, direction: str, position: int)
                 map_name=map_name, direction=direction, position=position, updated_at=now
             )
         )
+
+
+def count_changes(
+    conn: Connection, map_name: str, direction: str, taken: int, applied: int, failed: int
+) -> None:
+    where = (sync_counters.c.map_name == map_name, sync_counters.c.direction == direction)
+    c = sync_counters.c
+    result = conn.execute(
+        update(sync_counters)
+        .where(*where)
+        .values(taken=c.taken + taken, applied=c.applied + applied, failed=c.failed + failed)
+    )
+    if not result.rowcount:
+        conn.execute(
+            sync_counters.insert().values(
+                map_name=map_name, direction=direction, taken=taken, applied=applied, failed=failed
+            )
+        )
+
+
+def change_counts(conn: Connection, map_name: str, direction: str) -> tuple[int, int, int]:
+    """(taken, applied, failed) so far; zeros before the first batch."""
+    c = sync_counters.c
+    query = select(c.taken, c.applied, c.failed).where(
+        c.map_name == map_name, c.direction == direction
+    )
+    row = conn.execute(query).first()
+    return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
 
 
 def record_error(

@@ -8,13 +8,14 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 
 from dualwrite.control.models import DualWriteLink
+from dualwrite.databases import translate_errors
 from dualwrite.engine.apply import source_table
 from dualwrite.engine.capture.schema import changelog, ensure_capture_schema
 from dualwrite.engine.sync import Link, directions
-from dualwrite.engine.syncstate import ensure_sync_schema
+from dualwrite.engine.syncstate import change_counts, ensure_sync_schema, get_position
 from dualwrite.errors import ERR
 from dualwrite.link.links import link_maps
-from dualwrite.schemas import QueuedRead, SyncErrorRead, TableMapRead
+from dualwrite.schemas import ChangeCounts, QueuedRead, SyncErrorRead, TableMapRead
 
 
 @contextmanager
@@ -35,23 +36,29 @@ def engine_link(link: DualWriteLink) -> Iterator[Link]:
         engine.close()
 
 
-def _queued(engine: Link, name: str) -> dict[str, int]:
-    """Captured changes not applied yet, per direction (what a paused map is holding)."""
+def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCounts]]:
+    """Per direction: captured changes not applied yet (what a paused map is holding), and the
+    running totals of changes captured, applied and failed."""
     tmap = engine.by_name[name]
-    out: dict[str, int] = {}
+    queued: dict[str, int] = {}
+    counts: dict[str, ChangeCounts] = {}
     for direction in directions(tmap):
-        position = engine.position(tmap, direction)
-        if position is None:
-            out[direction] = 0
-            continue
-        source = engine.source(direction)
-        with source.connect() as conn:
-            query = select(func.count()).where(
-                changelog.c.position > position,
-                changelog.c.table_name == source_table(tmap, direction).name,
-            )
-            out[direction] = int(conn.scalar(query) or 0)
-    return out
+        target = engine.target(direction)
+        with translate_errors(target.url), target.connect() as conn:
+            position = get_position(conn, tmap.name, direction)
+            taken, applied, failed = change_counts(conn, tmap.name, direction)
+        waiting = 0
+        if position is not None:
+            source = engine.source(direction)
+            with translate_errors(source.url), source.connect() as conn:
+                query = select(func.count()).where(
+                    changelog.c.position > position,
+                    changelog.c.table_name == source_table(tmap, direction).name,
+                )
+                waiting = int(conn.scalar(query) or 0)
+        queued[direction] = waiting
+        counts[direction] = ChangeCounts(captured=taken + waiting, applied=applied, failed=failed)
+    return queued, counts
 
 
 def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
@@ -63,7 +70,7 @@ def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
             state = states.get(tmap.name)
             if state is None:
                 continue
-            queued = _queued(engine, tmap.name)
+            queued, counts = _flow(engine, tmap.name)
             out.append(
                 TableMapRead(
                     name=tmap.name,
@@ -78,6 +85,7 @@ def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
                     progress_done=state.progress_done,
                     progress_total=state.progress_total,
                     queued=queued,
+                    changes=counts,
                     queue_max_age_seconds=state.queue_max_age_seconds,
                     queue_max_bytes=state.queue_max_bytes,
                     last_error=state.last_error,

@@ -1,13 +1,16 @@
 """Prometheus metrics of dual-write, computed when scraped from the control store and the data
-stores: map states, queued changes and lag per direction, open errors, initial sync progress,
-links whose data stores cannot be reached, and jobs."""
+stores: map states, changes captured/applied/failed, queued changes and lag per direction, open
+errors, initial sync progress, links whose data stores cannot be reached, and jobs.
+
+The change totals are kept in the target data stores, committed with the rows they count, so
+they survive restarts and are the same whichever process serves the scrape."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter as Tally
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,17 @@ from dualwrite.lifecycle.environments import visible_environments
 from dualwrite.link import overview
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _counters(registry: CollectorRegistry) -> dict[str, Counter]:
+    def counter(name: str, doc: str) -> Counter:
+        return Counter(name, doc, ("environment", "map", "direction"), registry=registry)
+
+    return {
+        "captured": counter("dualwrite_changes_captured", "Changes captured on the source side."),
+        "applied": counter("dualwrite_changes_applied", "Records written to the other side."),
+        "failed": counter("dualwrite_changes_failed", "Records sent to the error log."),
+    }
 
 
 def _gauges(registry: CollectorRegistry) -> dict[str, Gauge]:
@@ -74,11 +88,13 @@ def _lag(link: DualWriteLink, name: str, now: datetime) -> dict[str, float]:
     return oldest
 
 
-def _link_metrics(link: DualWriteLink, g: dict[str, Gauge], now: datetime) -> None:
+def _link_metrics(
+    link: DualWriteLink, g: dict[str, Gauge], c: dict[str, Counter], now: datetime
+) -> None:
     env = link.fo_environment.name
     try:
         maps = overview.describe_maps(link)
-        errors = Counter((e.map_name, e.direction) for e in overview.list_errors(link))
+        errors = Tally((e.map_name, e.direction) for e in overview.list_errors(link))
     except DualWriteError:
         g["up"].labels(env).set(0)
         for state in link.table_maps:
@@ -93,6 +109,9 @@ def _link_metrics(link: DualWriteLink, g: dict[str, Gauge], now: datetime) -> No
             g["queued"].labels(env, m.name, direction).set(count)
             g["lag"].labels(env, m.name, direction).set(lag.get(direction, 0.0))
             g["errors"].labels(env, m.name, direction).set(errors.get((m.name, direction), 0))
+        for direction, counts in m.changes.items():
+            for name in ("captured", "applied", "failed"):
+                c[name].labels(env, m.name, direction).inc(getattr(counts, name))
         if m.initial_sync:
             g["initial"].labels(env, m.name, "done").set(m.progress_done)
             g["initial"].labels(env, m.name, "total").set(m.progress_total)
@@ -101,12 +120,12 @@ def _link_metrics(link: DualWriteLink, g: dict[str, Gauge], now: datetime) -> No
 def render_metrics(session: Session, actor: User) -> bytes:
     """The exposition text for the environments the actor can see."""
     registry = CollectorRegistry()
-    g = _gauges(registry)
+    g, c = _gauges(registry), _counters(registry)
     now = datetime.now(UTC)
     visible = select(FoEnvironment.id).join(Project).where(visible_environments(actor))
     query = select(DualWriteLink).where(DualWriteLink.fo_environment_id.in_(visible))
     for link in session.scalars(query):
-        _link_metrics(link, g, now)
+        _link_metrics(link, g, c, now)
     jobs = (
         select(Job.state, func.count())
         .where(Job.fo_environment_id.in_(visible))
