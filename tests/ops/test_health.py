@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -55,14 +55,39 @@ class CrashingOnce(Worker):
         return super().tick()
 
 
-@pytest.fixture
-def world(store: ControlStore, settings: Settings, new_database: Callable[[str], str]) -> str:
-    fo_url, dv_url = new_database("sqlite"), new_database("sqlite")
+def _world(
+    store: ControlStore, settings: Settings, new_database: Callable[[str], str], backend: str
+) -> str:
+    fo_url, dv_url = new_database(backend), new_database(backend)
     with store.session() as session:
         linked_world(session, settings, fo_url, dv_url)
         add_user(session, directory.get_user(session, ADMIN), "joe")
     seed_fo(fo_url, legal_entities=["USMF"], customers=3)
     return fo_url
+
+
+@pytest.fixture
+def world(store: ControlStore, settings: Settings, new_database: Callable[[str], str]) -> str:
+    return _world(store, settings, new_database, "sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_world(
+    request: pytest.FixtureRequest,
+    store: ControlStore,
+    settings: Settings,
+    new_database: Callable[[str], str],
+) -> Iterator[tuple[ControlStore, str]]:
+    """The control store and both data stores on SQLite, or all three on PostgreSQL."""
+    if request.param == "sqlite":
+        yield store, _world(store, settings, new_database, "sqlite")
+        return
+    control = ControlStore(new_database("postgresql"))
+    control.upgrade()
+    try:
+        yield control, _world(control, settings, new_database, "postgresql")
+    finally:
+        control.dispose()
 
 
 def _run_supervisor(
@@ -74,12 +99,12 @@ def _run_supervisor(
     return stop, thread
 
 
-def test_health_restart_and_sync_resuming(
-    store: ControlStore, world: str, settings: Settings
-) -> None:
+def test_health_restart_and_sync_resuming(backend_world: tuple[ControlStore, str]) -> None:
+    store, world = backend_world
     never = _health(store)
     assert not never.running and "has never run" in never.message
 
+    CrashingOnce.crashed = False  # a class attribute: each run of the test crashes once
     supervisor = Supervisor(store, make_worker=CrashingOnce, every_seconds=0.1)
     stop, thread = _run_supervisor(store, supervisor)
     _wait(lambda: supervisor.restarts >= 1)  # the dead worker was started again
