@@ -335,7 +335,7 @@ class FieldComparison(BaseModel):
     """One mapped column of an error's record: the source value, what the map would write and
     what the target holds now."""
 
-    kind: str = Field(description="key, company, lookup or field")
+    kind: str = Field(description="key, company, field, or lookup through <map>")
     source_column: str
     target_column: str
     written: bool = Field(description="The map writes this column in the error's direction.")
