@@ -39,5 +39,11 @@ def token_exchange_denied(user: User, action: str) -> DualWriteError:
         user.upn,
         session_id,
         activity_id,
+        extra={
+            "action": action,
+            "user": user.upn,
+            "session_id": session_id,
+            "activity_id": activity_id,
+        },
     )
     return ERR.TOKEN_EXCHANGE.error(session_id=session_id, activity_id=activity_id, action=action)

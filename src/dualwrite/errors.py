@@ -423,6 +423,13 @@ class _Catalogue:
         "No table map named '{name}' is published on this link.",
         "Apply the dual-write application orchestration solution, or check the map's name.",
     )
+    NO_SYNC_ERROR = CatalogueEntry(
+        "DW5013",
+        NotFoundError,
+        "There is no error {id} in the error log of '{name}'{where}.",
+        "`dualwrite errors list {name}` (or the Errors section of a table map's page) lists the "
+        "open errors with their IDs.",
+    )
     WORKER_TIMEOUT = CatalogueEntry(
         "DW5006",
         UnavailableError,

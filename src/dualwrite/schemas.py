@@ -340,6 +340,57 @@ class SyncErrorRead(_Read):
     updated_at: datetime
 
 
+class FieldComparison(BaseModel):
+    """One mapped column of an error's record: the source value, what the map would write and
+    what the target holds now."""
+
+    kind: str = Field(description="key, company, field, or lookup through <map>")
+    source_column: str
+    target_column: str
+    written: bool = Field(description="The map writes this column in the error's direction.")
+    source_value: Any = None
+    would_write: Any = Field(default=None, description="The source value after the transforms.")
+    target_value: Any = None
+    differs: bool = Field(
+        description="Written, and the target's value is not what would be written."
+    )
+    note: str = ""
+
+
+class SyncErrorDetail(BaseModel):
+    """One record of the error log with both sides' current records, field by field."""
+
+    id: int
+    map_name: str
+    direction: str
+    status: str = Field(description="open, resolved or discarded")
+    reason: str
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    source_side: str = Field(description="fo or dataverse")
+    source_store: str = Field(description="The environment whose data store holds the source.")
+    source_table: str
+    source_key: dict[str, Any]
+    payload: dict[str, Any] | None = Field(
+        default=None, description="The source record as it was tried."
+    )
+    source_record: dict[str, Any] | None = Field(
+        default=None, description="The source record now; null when it no longer exists."
+    )
+    source_note: str = ""
+    target_store: str
+    target_table: str
+    target_key: dict[str, Any] | None = Field(
+        default=None, description="The target's integration key for the record."
+    )
+    target_record: dict[str, Any] | None = Field(
+        default=None, description="The target record now; null when it does not exist (yet)."
+    )
+    target_note: str = ""
+    fields: list[FieldComparison]
+
+
 class QueuedRead(BaseModel):
     position: int
     direction: str

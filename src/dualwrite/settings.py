@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - a marker, refused outside development
@@ -39,6 +40,18 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=300, description="Throttle window and lock-out time after too many failures."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Server log of serve, worker and demo: text lines or one JSON object a line.",
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="warning", description="Least severe server log records written."
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

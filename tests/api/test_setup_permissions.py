@@ -78,6 +78,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         VIEWERS,
     ),
     ("GET", f"{LINKED}/errors", None, VIEWERS),
+    ("GET", f"{LINKED}/errors/999", None, VIEWERS),  # DW5013 once allowed: no such error
     ("GET", f"{LINKED}/maps/Currencies (transactioncurrencies)/initial-sync", None, VIEWERS),
     (
         "POST",

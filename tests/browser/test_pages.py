@@ -4,16 +4,19 @@ as seed 002 describes it)."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from browser_support import LiveServer, sign_in
+from dualwrite.databases import make_engine
 from dualwrite.identity import directory
 from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
-from dualwrite.link import links, tablemaps, wizard
+from dualwrite.link import links, overview, tablemaps, wizard
 from dualwrite.platform import environments as platform
 from dualwrite.stores.generator import seed_fo
 from factories import add_user, bootstrap
@@ -228,3 +231,76 @@ def test_map_page_edits_a_transform_as_a_dualwrite_user(page: Any, linked: LiveS
         "button", name="Use the solution's"
     ).click()
     expect(row).not_to_contain_text("edited on this link")
+
+
+def _until(check: Any, what: str) -> Any:
+    """The live server's worker does the work: wait for it, bounded."""
+    for _ in range(300):
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within 30 s")
+
+
+def test_error_details_from_the_map_page_by_keyboard(page: Any, linked: LiveServer) -> None:
+    accounts = "Customers V3 (accounts)"
+    with linked.store.session() as session:
+        admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+        link = links.get_link(session, environments.get_environment(session, admin, ENV))
+        tablemaps.run_maps(session, admin, link, [accounts], initial_sync=True)
+        dv_url = link.platform_environment.dataverse_url or ""
+
+    def state() -> str:
+        with linked.store.session() as session:
+            admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+            link = links.get_link(session, environments.get_environment(session, admin, ENV))
+            return next(m.state for m in link.table_maps if m.name == accounts)
+
+    _until(lambda: state() == "Running", "accounts running")
+    dv = make_engine(dv_url)
+    with dv.begin() as conn:  # too long for F&O's organizationname (100 characters)
+        conn.execute(
+            text("UPDATE account SET name = :n WHERE accountnumber = 'US-000002'"), {"n": "q" * 130}
+        )
+    dv.dispose()
+
+    def errors() -> list[Any]:
+        with linked.store.session() as session:
+            admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
+            return overview.list_errors(
+                links.get_link(session, environments.get_environment(session, admin, ENV)), accounts
+            )
+
+    (error,) = _until(errors, "an error of the accounts map")
+    sign_in(page, linked, DW)  # a Dual-write user sees and operates the map's errors
+    page.goto(f"{linked.url}/environments/{ENV}/dualwrite/maps/{accounts}")
+    page.get_by_role("link", name=f"Details of error {error.id}").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=f"Error {error.id}")).to_be_visible()
+    assert page.title() == f"Error {error.id} · {accounts} · dualwrite"
+    facts = page.get_by_label("Error", exact=True)
+    expect(facts).to_contain_text("dv_to_fo")
+    expect(facts).to_contain_text("value too long for customersv3.organizationname")
+    fields = page.get_by_role(
+        "table", name="Source value, what the map would write, and the target's value now"
+    )
+    name_row = fields.get_by_role("row").filter(has=page.get_by_role("rowheader", name="name"))
+    expect(name_row).to_contain_text("organizationname")
+    expect(name_row).to_contain_text("q" * 130)
+    expect(name_row).to_contain_text("differs")
+    expect(name_row).to_contain_text("too long: 130 characters, at most 100")
+    page.get_by_text("Target record now").click()
+    expect(page.locator("details[open] pre")).to_contain_text('"customeraccount": "US-000002"')
+
+    page.get_by_label("Reason for discarding").fill("test record")
+    page.get_by_role("button", name="Discard").click()
+    expect(page.get_by_role("heading", name=accounts)).to_be_visible()
+    expect(page.get_by_text("No errors.")).to_be_visible()
+
+    # A plain user, who cannot see the environment, cannot open the details either.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, linked, "pat@contoso.onmicrosoft.com")
+    page.goto(f"{linked.url}/environments/{ENV}/dualwrite/errors/{error.id}")
+    expect(page.get_by_role("alert")).to_contain_text("DW")
+    expect(page.get_by_role("heading", name=f"Error {error.id}")).to_have_count(0)

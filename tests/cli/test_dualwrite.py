@@ -111,6 +111,26 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     errors = as_json(run("errors", "list", "contoso-test", "--json"))
     assert [e["source_key"]["accountnumber"] for e in errors] == ["US-000001"]
     assert "value too long" in errors[0]["reason"]
+    error_id = str(errors[0]["id"])
+    shown = as_json(run("errors", "show", "contoso-test", error_id, "--json"))
+    assert (shown["direction"], shown["status"]) == ("dv_to_fo", "open")
+    assert shown["target_record"]["customeraccount"] == "US-000001"
+    name = next(f for f in shown["fields"] if f["target_column"] == "organizationname")
+    assert (name["source_value"], name["would_write"], name["differs"]) == (
+        "y" * 130,
+        "y" * 130,
+        True,
+    )
+    assert name["target_value"] == shown["target_record"]["organizationname"] != "y" * 130
+    table = run("errors", "show", "contoso-test", error_id).stdout
+    assert f"Error {error_id}" in table and "too long: 130 characters, at most 100" in table
+    row = next(line for line in table.splitlines() if " organizationname " in line and "≠" in line)
+    assert "field" in row and "name" in row
+    missing = run("errors", "show", "contoso-test", "999", ok=False)
+    assert missing.stderr.startswith(
+        "Error DW5013: There is no error 999 in the error log of 'contoso-test'."
+    )
+    assert "dualwrite errors list contoso-test" in missing.stderr
     with dv.begin() as conn:
         conn.execute(text("UPDATE account SET name = 'Short' WHERE accountnumber = 'US-000001'"))
     assert (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -117,3 +119,85 @@ def test_a_taken_port_is_refused_before_any_work(run: Run, home: Path, command: 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error DW1000: --port: cannot listen on 127.0.0.1:{port}")
     assert not (home / "demo").exists()  # the demo was not built
+
+
+def _json_lines(path: Path) -> list[dict[str, object]]:
+    """Every line of a log file written with --log-format json, parsed (one must not fail)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wait_for(check: Callable[[], bool], process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"nothing within 30 s:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+def test_worker_writes_json_log_lines(run: Run, home: Path, tmp_path: Path) -> None:
+    run("demo", "--no-serve", "--customers", "5")
+    script = Path(sys.executable).parent / "dualwrite"
+    command = [str(script), "--home", str(home / "demo"), "worker", "--log-format", "json"]
+    log = tmp_path / "worker.log"
+    with log.open("wb") as stderr:
+        worker = subprocess.Popen(  # noqa: S603
+            [*command, "--log-level", "info"], stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        try:
+            _wait_for(lambda: "sync worker started" in log.read_text(), worker, log)
+        finally:
+            _stop(worker)
+    lines = _json_lines(log)
+    started = next(
+        line for line in lines if line["message"] == f"sync worker started (pid {worker.pid})"
+    )
+    assert (started["level"], started["logger"], started["pid"]) == (
+        "INFO",
+        "dualwrite.health",
+        worker.pid,
+    )
+    assert str(started["ts"]).endswith("Z")
+
+
+def test_serve_writes_json_log_lines_with_the_access_log(
+    run: Run, home: Path, tmp_path: Path
+) -> None:
+    run("demo", "--no-serve", "--customers", "5")
+    port = _free_port()
+    script = Path(sys.executable).parent / "dualwrite"
+    command = [str(script), "--home", str(home / "demo"), "serve", "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(  # noqa: S603
+            [*command, "--log-format", "json", "--log-level", "info"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+
+            def answers() -> bool:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                except httpx.TransportError:
+                    return False
+                return True
+
+            _wait_for(answers, server, log)
+            _wait_for(lambda: "/api/v1/health" in log.read_text(), server, log)
+        finally:
+            _stop(server)
+    lines = _json_lines(log)
+    access = next(line for line in lines if line["logger"] == "uvicorn.access")
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/api/v1/health", 200)
+    assert {"ts", "level", "logger", "message"} <= access.keys()
+    assert any(line["logger"] == "uvicorn.error" for line in lines)  # the server's own log
+    assert any(line["logger"] == "dualwrite.health" for line in lines)  # the worker inside

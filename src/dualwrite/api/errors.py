@@ -88,7 +88,7 @@ def validation_problem(exc: RequestValidationError) -> DualWriteError:
     return ERR.INVALID_INPUT.error(field=fields, problem=_complaint(errors[0]))
 
 
-def _problem(exc: Exception) -> Problem:
+def _problem(exc: Exception, request: Request) -> Problem:
     if isinstance(exc, DualWriteError):
         return Problem.of(exc)
     if isinstance(exc, RequestValidationError):
@@ -102,7 +102,13 @@ def _problem(exc: Exception) -> Problem:
             entry.hint,
             headers=dict(exc.headers or {}),
         )
-    log.error("unexpected error", exc_info=exc)
+    log.error(
+        "unexpected error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=exc,
+        extra={"method": request.method, "path": request.url.path},
+    )
     return Problem.of(ERR.INTERNAL.error())
 
 
@@ -110,7 +116,7 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
     """Route every error to one renderer: API paths get JSON, other paths the HTML page."""
 
     async def render(request: Request, exc: Exception) -> Response:
-        problem = _problem(exc)
+        problem = _problem(exc, request)
         if html is not None and not request.url.path.startswith(API_PATHS):
             return html(request, problem)
         return problem_response(problem)

@@ -28,19 +28,19 @@ def print_json(data: BaseModel | Sequence[BaseModel]) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
-            return "\n".join(" · ".join(_cell(v) for v in item.values()) for item in value)
-        return ", ".join(_cell(v) for v in value)
+            return "\n".join(" · ".join(cell(v) for v in item.values()) for item in value)
+        return ", ".join(cell(v) for v in value)
     if isinstance(value, dict):
-        return "\n".join(f"{k}: {_cell(v)}" for k, v in value.items())
+        return "\n".join(f"{k}: {cell(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "" if value is None else str(value)
 
 
-def _table_console() -> Console:
+def table_console() -> Console:
     """In a terminal, its width; piped or redirected, nothing is cut (unless COLUMNS says so)."""
     if console.is_terminal or "COLUMNS" in os.environ:
         return console
@@ -53,8 +53,8 @@ def print_table(rows: Sequence[BaseModel], columns: Sequence[str], title: str = 
         table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         data = row.model_dump(mode="json")
-        table.add_row(*(_cell(data.get(c)) for c in columns))
-    _table_console().print(table)
+        table.add_row(*(cell(data.get(c)) for c in columns))
+    table_console().print(table)
 
 
 def print_record(record: BaseModel, title: str = "") -> None:
@@ -62,8 +62,8 @@ def print_record(record: BaseModel, title: str = "") -> None:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in record.model_dump(mode="json").items():
-        table.add_row(key.replace("_", " "), _cell(value))
-    _table_console().print(table)
+        table.add_row(key.replace("_", " "), cell(value))
+    table_console().print(table)
 
 
 def show(data: BaseModel | Sequence[BaseModel], as_json: bool, columns: Sequence[str] = ()) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import socket
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,12 +24,62 @@ from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.jobs.runner import JobRunner
+from dualwrite.logs import configure
 from dualwrite.ops.alerts import AlertMonitor
 from dualwrite.ops.health import Supervisor
 from dualwrite.settings import Settings
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
 PortOption = Annotated[int | None, typer.Option(help="Port (default 8000).")]
+
+
+class LogFormatChoice(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LogLevelChoice(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+LogFormatOption = Annotated[
+    LogFormatChoice | None,
+    typer.Option(
+        "--log-format",
+        case_sensitive=False,
+        help="Server log on stderr: text, or json (one object a line). Default: "
+        "DUALWRITE_LOG_FORMAT or text.",
+        show_default=False,
+    ),
+]
+LogLevelOption = Annotated[
+    LogLevelChoice | None,
+    typer.Option(
+        "--log-level",
+        case_sensitive=False,
+        help="Least severe log records written. Default: DUALWRITE_LOG_LEVEL or warning.",
+        show_default=False,
+    ),
+]
+
+
+def _logging(
+    settings: Settings, log_format: LogFormatChoice | None, log_level: LogLevelChoice | None
+) -> Settings:
+    """Options win over DUALWRITE_LOG_FORMAT / DUALWRITE_LOG_LEVEL; the log goes to stderr."""
+    chosen = settings.model_copy(
+        update={
+            name: option.value
+            for name, option in (("log_format", log_format), ("log_level", log_level))
+            if option is not None
+        }
+    )
+    configure(chosen.log_format, chosen.log_level)
+    return chosen
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -56,7 +107,9 @@ def url_of(host: str, port: int) -> str:
 
 def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
     """Serve on a bound socket (closed at the end), with the sync worker in a thread."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    # log_config=None: uvicorn's server and access logs go through the handler `configure` set.
+    config = uvicorn.Config(create_app(settings), log_config=None, log_level=settings.log_level)
+    server = uvicorn.Server(config)
     stop = threading.Event()
     threads = []
     if worker:
@@ -85,19 +138,24 @@ def serve(
     host: HostOption = None,
     port: PortOption = None,
     no_worker: NoWorker = False,
+    log_format: LogFormatOption = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Serve the web UI and the REST API (OpenAPI docs at /docs) with the sync worker."""
     context = current(ctx)
     context.store().require_initialised()
-    settings = context.settings
+    settings = _logging(context.settings, log_format, log_level)
     _run(settings, _listen(host or settings.host, port or settings.port), worker=not no_worker)
 
 
-def worker(ctx: typer.Context) -> None:
+def worker(
+    ctx: typer.Context, log_format: LogFormatOption = None, log_level: LogLevelOption = None
+) -> None:
     """Run the sync worker alone (the data integration service, and the setup jobs); Ctrl+C
     stops it."""
     context = current(ctx)
     store = context.store()
+    _logging(context.settings, log_format, log_level)
     stop = threading.Event()
     helpers = [
         threading.Thread(target=loop, args=(stop,), daemon=True)
@@ -130,9 +188,11 @@ def demo(
     port: PortOption = None,
     customers: Annotated[int, typer.Option(min=0, help="F&O customers to generate.")] = 3000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build it, do not serve.")] = False,
+    log_format: LogFormatOption = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Build a fresh demo world on SQLite (wiping the previous demo) and serve it."""
-    settings = demo_settings(current(ctx).settings)
+    settings = _logging(demo_settings(current(ctx).settings), log_format, log_level)
     if home is not None:
         settings = settings.model_copy(update={"home": home.expanduser().resolve()})
     host, port = host or settings.host, port or settings.port

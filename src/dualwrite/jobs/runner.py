@@ -36,15 +36,24 @@ def run_job(store: ControlStore, job_id: int, *listeners: StepListener) -> bool:
     if not claim(store, job_id):
         return False
     run = load_run(store, job_id, list(listeners))
+    about = {"job_id": job_id, "kind": run.kind.value, "environment_id": run.fo_environment_id}
+    log.info("job %s (%s) started", job_id, run.kind.value, extra=about)
     try:
         HANDLERS[run.kind](run)
     except DualWriteError as error:
-        log.info("job %s (%s) failed: %s", job_id, run.kind.value, error)
+        log.info(
+            "job %s (%s) failed: %s",
+            job_id,
+            run.kind.value,
+            error,
+            extra={**about, "code": error.code},
+        )
         finish(store, job_id, error)
     except Exception:
-        log.exception("job %s (%s) failed unexpectedly", job_id, run.kind.value)
+        log.exception("job %s (%s) failed unexpectedly", job_id, run.kind.value, extra=about)
         finish(store, job_id, ERR.INTERNAL.error())
     else:
+        log.info("job %s (%s) succeeded", job_id, run.kind.value, extra=about)
         finish(store, job_id)
     return True
 
@@ -60,6 +69,17 @@ def recover_stale(store: ControlStore, older_than: timedelta = STALE_AFTER) -> i
             )
         )
         for job in stale:
+            log.warning(
+                "job %s (%s) was left running by a runner that stopped: failed",
+                job.id,
+                job.kind.value,
+                extra={
+                    "job_id": job.id,
+                    "kind": job.kind.value,
+                    "environment_id": job.fo_environment_id,
+                    "code": error.code,
+                },
+            )
             recover = RECOVERY.get(job.kind)
             if recover is not None:
                 recover(session, job.fo_environment)
@@ -94,7 +114,7 @@ class JobRunner:
             try:
                 ran = run_pending(self.store)
             except DualWriteError as error:  # e.g. the control store is unreachable for a while
-                log.warning("job runner: %s", error)
+                log.warning("job runner: %s", error, extra={"code": error.code})
                 ran = 0
             if not ran:
                 stop.wait(self.poll_seconds)

@@ -111,7 +111,16 @@ def evaluate(store: ControlStore, now: datetime | None = None) -> list[str]:
             try:
                 count = _recent_errors(link, rule.map_name, since)
             except DualWriteError as error:  # a store that cannot be reached: next round
-                log.warning("alert of %s: %s", rule.map_name, error)
+                log.warning(
+                    "alert of %s: %s",
+                    rule.map_name,
+                    error,
+                    extra={
+                        "environment": link.fo_environment.name,
+                        "map": rule.map_name,
+                        "code": error.code,
+                    },
+                )
                 continue
             if count < rule.max_errors:
                 continue
@@ -124,7 +133,21 @@ def evaluate(store: ControlStore, now: datetime | None = None) -> list[str]:
             activity.record(
                 session, link.fo_environment_id, ActivityKind.ALERT, message, None, rule.map_name
             )
-            log.warning("%s / %s: %s", link.fo_environment.name, rule.map_name, message)
+            log.warning(
+                "%s / %s: %s",
+                link.fo_environment.name,
+                rule.map_name,
+                message,
+                extra={
+                    "environment": link.fo_environment.name,
+                    "map": rule.map_name,
+                    "count": count,
+                    "threshold": rule.max_errors,
+                    "window_minutes": rule.window_minutes,
+                    "action": rule.action,
+                    "outcome": taken,
+                },
+            )
             fired.append(f"{rule.map_name}: {taken}")
     return fired
 
@@ -153,5 +176,5 @@ class AlertMonitor:
             try:
                 evaluate(self.store)
             except DualWriteError as error:
-                log.warning("alert monitor: %s", error)
+                log.warning("alert monitor: %s", error, extra={"code": error.code})
             stop.wait(self.every_seconds)

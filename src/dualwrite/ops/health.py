@@ -78,7 +78,7 @@ def request_restart(session: Session, actor: User) -> None:
         session.add(status)
     status.restart_requested_at = utcnow()
     status.restart_requested_by = actor.upn
-    log.warning("restart of the sync worker requested by %s", actor.upn)
+    log.warning("restart of the sync worker requested by %s", actor.upn, extra={"user": actor.upn})
     session.flush()
 
 
@@ -111,13 +111,20 @@ class Supervisor:
         )
         self.started_at = datetime.now(UTC)
         self._thread.start()
+        log.info(
+            "sync worker started (pid %s)",
+            os.getpid(),
+            extra={"pid": os.getpid(), "host": socket.gethostname(), "restarts": self.restarts},
+        )
 
     @staticmethod
     def _run_worker(worker: Worker, stop: threading.Event) -> None:
         try:
             worker.run(stop)
         except Exception:  # the supervisor starts a new one; the cause goes to the log
-            log.exception("the sync worker stopped on an unexpected error")
+            log.exception(
+                "the sync worker stopped on an unexpected error", extra={"pid": os.getpid()}
+            )
 
     def _alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -146,12 +153,17 @@ class Supervisor:
             while not stop.is_set():
                 try:
                     if self._beat():
-                        log.warning("restart of the sync worker: stopping after its current pass")
+                        log.warning(
+                            "restart of the sync worker: stopping after its current pass",
+                            extra={"restarts": self.restarts},
+                        )
                         self._worker_stop.set()
                 except DualWriteError as error:
-                    log.warning("sync worker heartbeat: %s", error)
+                    log.warning("sync worker heartbeat: %s", error, extra={"code": error.code})
                 if not self._alive():
-                    log.warning("starting the sync worker again")
+                    log.warning(
+                        "starting the sync worker again", extra={"restarts": self.restarts + 1}
+                    )
                     self._start()
                     self.restarts += 1
                 stop.wait(self.every_seconds)

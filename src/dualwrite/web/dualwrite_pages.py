@@ -17,6 +17,7 @@ from dualwrite.lifecycle import environments
 from dualwrite.link import fieldmappings, links, overview, tablemaps, wizard
 from dualwrite.ops import activity, alerts, health, initialsync
 from dualwrite.ops.activity import ActivityFilter
+from dualwrite.ops.errorlog import inspect_error
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     CheckRead,
@@ -198,6 +199,28 @@ def discard_error(
 ) -> Response:
     tablemaps.discard_error(session, user, _link_of(session, user, env), name, error_id, reason)
     return back_to(f"/environments/{env}/dualwrite/maps/{name}")
+
+
+@router.get("/environments/{env}/dualwrite/errors/{error_id}")
+def error_page(
+    request: Request,
+    env: str,
+    error_id: int,
+    session: SessionDep,
+    user: PageUser,
+    direction: str | None = None,
+) -> Response:
+    """One error of the error log with both sides' records, field by field (who may see the
+    map's errors may see this; who may operate it gets Retry and Discard)."""
+    link = _link_of(session, user, env)
+    return render(
+        request,
+        "sync_error.html",
+        user,
+        env=EnvironmentRead.of(link.fo_environment),
+        error=inspect_error(link, error_id, direction),
+        may_operate=tablemaps.may_operate(user, link),
+    )
 
 
 @router.post("/environments/{env}/dualwrite/maps/{name}/alert")

@@ -14,6 +14,7 @@ from dualwrite.lifecycle import environments, linking
 from dualwrite.link import fieldmappings, links, overview, tablemaps, wizard
 from dualwrite.ops import activity, alerts, initialsync
 from dualwrite.ops.activity import ActivityFilter
+from dualwrite.ops.errorlog import inspect_error
 from dualwrite.ops.initialsync import initial_sync_read
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
@@ -35,6 +36,7 @@ from dualwrite.schemas import (
     QueueLimits,
     RetryResult,
     SolutionUpload,
+    SyncErrorDetail,
     SyncErrorRead,
     TableMapRead,
     TransformWrite,
@@ -313,6 +315,15 @@ def list_errors(
     env: str, session: SessionDep, actor: CurrentUser, map: str | None = None
 ) -> list[SyncErrorRead]:
     return overview.list_errors(_link(session, actor, env), map)
+
+
+@router.get("/errors/{error_id}", response_model=SyncErrorDetail)
+def show_error(
+    env: str, error_id: int, session: SessionDep, actor: CurrentUser, direction: str | None = None
+) -> SyncErrorDetail:
+    """One error with the source and target records as they are now, field by field; pass
+    `direction` (fo_to_dv or dv_to_fo) when the ID exists in both directions."""
+    return inspect_error(_link(session, actor, env), error_id, direction)
 
 
 @router.post("/errors/{error_id}/discard", status_code=status.HTTP_204_NO_CONTENT)
