@@ -104,7 +104,9 @@ class Worker:
                     engine_link = self._engine_link(link)
                 except DualWriteError as error:  # a store that cannot be opened: the others go on
                     broken += [(t.id, error.message) for t in tasks]
-                    log.warning("link of %s: %s", link.fo_environment.name, error)
+                    env = link.fo_environment.name
+                    fields = {"environment": env, "code": error.code}
+                    log.warning("link of %s: %s", env, error, extra=fields)
                     continue
                 out.append((engine_link, tasks))
         for map_id, message in broken:  # after the read: one control-store transaction at a time
@@ -123,7 +125,8 @@ class Worker:
                         self._note(task.id, None)
                 except DualWriteError as error:  # e.g. a data store is unreachable: retry later
                     self._note(task.id, error.message)
-                    log.warning("map %s: %s", task.name, error)
+                    fields = {"map": task.name, "state": task.state.value, "code": error.code}
+                    log.warning("map %s: %s", task.name, error, extra=fields)
         return applied
 
     def _step(self, link: Link, task: MapTask) -> int:
