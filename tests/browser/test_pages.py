@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -54,6 +55,26 @@ def linked(live_server: LiveServer) -> LiveServer:
         url = env.data_store_url
     seed_fo(url, legal_entities=["USMF"], customers=5)
     return live_server
+
+
+def test_dualwrite_page_loads_from_one_origin_without_third_party_cookies(
+    page: Any, linked: LiveServer
+) -> None:
+    """Seed 002, "login.microsoftonline.com refused to connect": the original signs in through
+    another site in a frame, which breaks when third-party cookies are blocked. Here the sign-in
+    and every request of the Data management → Dual Write path stay on one origin, with a
+    first-party SameSite cookie, so blocking third-party cookies changes nothing."""
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    sign_in(page, linked)
+    page.get_by_role("link", name="Finance and operations").click()
+    page.get_by_role("link", name=f"Dual Write {ENV}").click()
+    expect(page.get_by_role("table", name="Table maps")).to_be_visible()
+    assert hosts == {urlsplit(linked.url).netloc}
+    assert page.frames == [page.main_frame]  # no sign-in frame from anywhere else
+    cookies = page.context.cookies()
+    assert cookies and all(c["domain"] == "127.0.0.1" for c in cookies)
+    assert all(c["sameSite"] in ("Lax", "Strict") and c["httpOnly"] for c in cookies)
 
 
 def test_dualwrite_page_non_admin_monitors_and_runs_but_cannot_create_maps(
