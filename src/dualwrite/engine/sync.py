@@ -401,10 +401,10 @@ class Link:
         total = self._count(direction, source)
         assume_new = self._starts_empty(tmap, direction)
         with ExitStack() as stack:
-            # A second Dataverse connection for lookups lets PostgreSQL targets stream each batch
-            # (COPY) while it is transformed. It sees what earlier batches and maps committed,
-            # which is all a lookup into another map needs; a map that looks up its own records
-            # keeps reading them in the batch's transaction.
+            # A second Dataverse connection for lookups lets PostgreSQL and SQLite targets stream
+            # each batch (COPY, a writer thread) while it is transformed. It sees what earlier
+            # batches and maps committed, which is all a lookup into another map needs; a map
+            # that looks up its own records keeps reading them in the batch's transaction.
             separate = direction == "fo_to_dv" and not _refers_to_itself(tmap)
             lookups = (
                 stack.enter_context(self.dv.connect())
@@ -448,6 +448,10 @@ class Link:
                     failed += 1
                     key = {c.name: row[c.name] for c in pk}
                     record_error(conn, tmap.name, direction, source.name, key, row, reason)
+            if lookups is not None:
+                # End its read transaction: an open SQLite snapshot would keep the target's
+                # WAL from being checkpointed for the whole copy.
+                lookups.rollback()
             after = tuple(rows[-1][c.name] for c in pk)
             done += len(rows)
             if progress:
