@@ -119,3 +119,18 @@ def test_an_error_while_producing_stops_the_writer_cleanly(engine: Engine) -> No
             raise RuntimeError("the producer failed")
         conn.execute(insert(items), {"id": 1, "name": "kept"})
     assert [r[:2] for r in _stored(engine)] == [(1, "kept")]
+
+
+def test_a_value_the_column_cannot_take_fails_the_stream_without_hanging(engine: Engine) -> None:
+    rows = _rows(0, bulk.SQLITE_CHUNK * 4)
+    rows[bulk.SQLITE_CHUNK + 3] = (1_000_000, "odd", "not a number", None, None)
+    with engine.begin() as conn:
+        with (
+            pytest.raises((ValueError, DBAPIError)),
+            conn.begin_nested(),
+            bulk.copy_rows(conn, items, COLUMNS) as write,
+        ):
+            for row in rows:
+                write(row)
+        conn.execute(insert(items), {"id": 1, "name": "kept"})
+    assert [r[:2] for r in _stored(engine)] == [(1, "kept")]

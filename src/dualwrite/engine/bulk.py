@@ -143,7 +143,7 @@ def _sqlite_writer(
     cursor = raw.cursor()
     # At most two chunks wait: memory stays bounded when SQLite is the slower side.
     chunks: queue.Queue[list[Sequence[Any]] | None] = queue.Queue(maxsize=2)
-    failed: list[sqlite3.Error] = []
+    failed: list[Exception] = []
 
     # One multi-row INSERT per chunk rather than executemany: SQLite then stores the whole chunk
     # in one call without the GIL, instead of taking it back for every row, which waits for the
@@ -161,12 +161,14 @@ def _sqlite_writer(
                     part = rows[start : start + per_statement]
                     values = ", ".join(itertools.repeat(mark, len(part)))
                     cursor.execute(f"{head} VALUES {values}", list(itertools.chain(*part)))
-            except sqlite3.Error as exc:
+            except Exception as exc:  # any: a writer that died would leave `put` blocked
                 failed.append(exc)
 
     def check() -> None:
-        if failed:
+        if failed and isinstance(failed[0], sqlite3.Error):
             raise DBAPIError.instance(sql, None, failed[0], sqlite3.Error, dialect=conn.dialect)
+        if failed:
+            raise failed[0]
 
     pending: list[Sequence[Any]] = []
 
