@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dualwrite.engine.apply import new_guid
-from dualwrite.engine.plan import plan_for
+from dualwrite.engine.plan import plan_for, source_columns
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.model import Filter, TableMap
 from dualwrite.maps.transforms import matches_filters, to_dataverse, to_fo
@@ -61,6 +61,13 @@ def test_plan_matches_transforms(tmap: TableMap, data: st.DataObject) -> None:
         ]
         side = "fo" if direction == "fo_to_dv" else "dataverse"
         assert plan.matches(row) == matches_filters(tmap, side, row)  # type: ignore[arg-type]
+        # Initial sync reads only `source_columns`: the same record comes out of that part.
+        part = {c: row[c] for c in source_columns(tmap, direction) if c in row}  # type: ignore[arg-type]
+        assert plan.values(part) == plan.values(row)
+        assert plan.matches(part) == plan.matches(row)
+        assert [part.get(lp.source) for lp in plan.lookups] == [
+            row.get(lp.source) for lp in plan.lookups
+        ]
 
 
 OPS = ["=", "!=", "<", "<=", ">", ">=", "in", "is_null", "not_null"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -306,5 +307,10 @@ def test_initial_sync_logs_bad_records_and_copies_the_rest(link: Link) -> None:
     }
     assert len(reasons) == 2
     assert any(r.startswith("missing lookup") for r in reasons.values())
+    # The log keeps whole source records, also the columns the map does not read.
+    for error in link.open_errors(accounts, "fo_to_dv"):
+        payload = json.loads(error["payload"])
+        assert {c.name for c in fo.customersv3.columns} <= set(payload)
+        assert payload["personfirstname"] is None and payload["modifieddatetime"]
     assert _scalar(link, "dv", "SELECT count(*) FROM account") == 31
     assert _scalar(link, "dv", "SELECT count(*) FROM account WHERE accountnumber = 'X-FINE'") == 1

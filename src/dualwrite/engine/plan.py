@@ -180,6 +180,21 @@ def plan_for(tmap: TableMap, direction: Literal["fo_to_dv", "dv_to_fo"]) -> Plan
     return Plan(keys, fields, lookups, company, checks, columns, copied, converted)
 
 
+def source_columns(tmap: TableMap, direction: Literal["fo_to_dv", "dv_to_fo"]) -> tuple[str, ...]:
+    """Every source column a record's transform, filters and legal-entity scope read."""
+    plan = plan_for(tmap, direction)
+    to_dv = direction == "fo_to_dv"
+    filters = tmap.fo_filters if to_dv else tmap.dv_filters
+    return tuple(
+        dict.fromkeys(
+            [s for s, _ in plan.keys]
+            + [fp.source for fp in plan.fields]
+            + [lp.source for lp in plan.lookups]
+            + [f.column for f in filters]
+        )
+    )
+
+
 @functools.cache
 def string_limits(table: Table, columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """(column, maximum length) for the bounded string columns among `columns`."""

@@ -38,12 +38,14 @@ from dualwrite.engine.bulk import streams_to
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
 from dualwrite.engine.capture.reader import (
     Change,
+    current_rows,
     decode_row,
     normalize_moment,
     normalize_row,
     normalize_rows,
 )
 from dualwrite.engine.capture.schema import changelog, queue_guard
+from dualwrite.engine.plan import source_columns
 from dualwrite.engine.syncstate import (
     count_changes,
     ensure_sync_schema,
@@ -403,10 +405,10 @@ class Link:
         total = self._count(direction, source)
         assume_new = self._starts_empty(tmap, direction)
         with ExitStack() as stack:
-            # A second Dataverse connection for lookups lets PostgreSQL targets stream each batch
-            # (COPY) while it is transformed. It sees what earlier batches and maps committed,
-            # which is all a lookup into another map needs; a map that looks up its own records
-            # keeps reading them in the batch's transaction.
+            # A second Dataverse connection for lookups lets PostgreSQL and SQLite targets stream
+            # each batch (COPY, a writer thread) while it is transformed. It sees what earlier
+            # batches and maps committed, which is all a lookup into another map needs; a map
+            # that looks up its own records keeps reading them in the batch's transaction.
             separate = direction == "fo_to_dv" and not _refers_to_itself(tmap)
             lookups = (
                 stack.enter_context(self.dv.connect())
@@ -432,6 +434,10 @@ class Link:
     ) -> tuple[int, int]:
         source = source_table(tmap, direction)
         pk = list(source.primary_key.columns)
+        # Only what the map reads: unmapped columns cost reading and converting for nothing.
+        # The error log keeps whole records; those few are read again (`_whole`).
+        keys = [c.name for c in pk]
+        read = [*pk, *(source.c[n] for n in source_columns(tmap, direction) if n not in keys)]
         done = failed = 0
         after: tuple[Any, ...] | None = None
         while True:
@@ -439,22 +445,39 @@ class Link:
                 translate_errors(self.source(direction).url),
                 self.source(direction).connect() as sconn,
             ):
-                query = select(source).order_by(*pk).limit(self.batch_size)
+                query = select(*read).order_by(*pk).limit(self.batch_size)
                 if after is not None:
                     query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
                 rows = normalize_rows(source, sconn.execute(query))
             if not rows:
                 break
             with self._applier(tmap, direction, lookups) as (conn, applier):
-                for row, reason in applier.apply_many(conn, rows, assume_new):
+                failures = applier.apply_many(conn, rows, assume_new)
+                whole = self._whole(direction, source, [row for row, _ in failures])
+                for row, reason in failures:
                     failed += 1
                     key = {c.name: row[c.name] for c in pk}
-                    record_error(conn, tmap.name, direction, source.name, key, row, reason)
+                    payload = whole.get(tuple(key.values()), row)
+                    record_error(conn, tmap.name, direction, source.name, key, payload, reason)
+            if lookups is not None:
+                # End its read transaction: an open SQLite snapshot would keep the target's
+                # WAL from being checkpointed for the whole copy.
+                lookups.rollback()
             after = tuple(rows[-1][c.name] for c in pk)
             done += len(rows)
             if progress:
                 progress(tmap.name, done, total)
         return done, failed
+
+    def _whole(
+        self, direction: Direction, source: Any, rows: list[dict[str, Any]]
+    ) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """The complete source records behind `rows` (read in part), by primary key."""
+        if not rows:
+            return {}
+        engine = self.source(direction)
+        with translate_errors(engine.url), engine.connect() as conn:
+            return current_rows(conn, source, rows)
 
     def _starts_empty(self, tmap: TableMap, direction: Direction) -> bool:
         """True when the target table is empty and a unique constraint covers the map's key:
