@@ -9,7 +9,7 @@ payload and reason, written in that same transaction too.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,18 +92,22 @@ def ensure_sync_schema(engine: Engine) -> None:
         metadata.create_all(engine)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A database value as JSON holds it: exact decimals as text, dates and moments in ISO 8601,
+    bytes in hex."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetime too
         return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
     return value
 
 
 def to_json(row: dict[str, Any] | None) -> str | None:
     if row is None:
         return None
-    return json.dumps({k: _jsonable(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False)
+    return json.dumps({k: jsonable(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False)
 
 
 def get_position(conn: Connection, map_name: str, direction: str) -> int | None:

@@ -70,7 +70,7 @@ def _map(link: DualWriteLink, name: str) -> TableMap:
 
 def _editable(
     actor: User, link: DualWriteLink, name: str, dataverse_field: str
-) -> tuple[TableMapState, FieldMap]:
+) -> tuple[TableMapState, TableMap, FieldMap]:
     require_operator(actor, link, "Editing field mappings")
     (state,) = named_maps(link, [name])
     if state.state != MapState.NOT_RUNNING.value:
@@ -84,7 +84,7 @@ def _editable(
             problem=f"'{dataverse_field}' is not a field of {name} that can be edited "
             f"(keys and lookups cannot): {known}",
         )
-    return state, field
+    return state, tmap, field
 
 
 def set_field_direction(
@@ -96,7 +96,7 @@ def set_field_direction(
     direction: str,
 ) -> TableMapState:
     """Change a field mapping's direction (fo_to_dv, dv_to_fo, both or ->, <-, <->)."""
-    state, field = _editable(actor, link, name, dataverse_field)
+    state, _tmap, field = _editable(actor, link, name, dataverse_field)
     wanted = DIRECTIONS.get(direction.strip())
     if wanted is None:
         raise ERR.INVALID_INPUT.error(
@@ -142,8 +142,7 @@ def set_field_transform(
     """Replace a field's transform (a default for missing values and/or a value map) on this
     link; None goes back to the solution's. Constants are checked against the columns' types
     and the map is validated again (e.g. a value map must be invertible for both directions)."""
-    state, field = _editable(actor, link, name, dataverse_field)
-    tmap = _map(link, name)
+    state, tmap, field = _editable(actor, link, name, dataverse_field)
     edits = stored_edits(link)
     transforms = edits.transforms.setdefault(name, {})
     transform = None if body is None else _transform(body)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select
@@ -28,7 +27,7 @@ from dualwrite.engine.apply import (
 )
 from dualwrite.engine.capture.reader import decode_row, normalize_row
 from dualwrite.engine.sync import Link
-from dualwrite.engine.syncstate import sync_errors
+from dualwrite.engine.syncstate import jsonable, sync_errors
 from dualwrite.errors import ERR
 from dualwrite.link.overview import engine_link
 from dualwrite.maps.model import Lookup, TableMap, canonical, writes_dv, writes_fo
@@ -39,19 +38,8 @@ Row = dict[str, Any]
 DIRECTIONS: tuple[Direction, ...] = ("fo_to_dv", "dv_to_fo")
 
 
-def _plain(value: Any) -> Any:
-    """A value as JSON shows it: exact decimals as text, moments in ISO 8601."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def _plain_row(row: Row | None) -> Row | None:
-    return None if row is None else {k: _plain(v) for k, v in row.items()}
+    return None if row is None else {k: jsonable(v) for k, v in row.items()}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -141,9 +129,9 @@ def _comparisons(
                 source_column=src,
                 target_column=dst,
                 written=written,
-                source_value=_plain(source.get(src)) if source is not None else None,
-                would_write=_plain(would) if written else None,
-                target_value=_plain(current),
+                source_value=jsonable(source.get(src)) if source is not None else None,
+                would_write=jsonable(would) if written else None,
+                target_value=jsonable(current),
                 differs=differs,
                 note=note,
             )

@@ -14,7 +14,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DualWriteLink, FoEnvironment, Job, Project, User
+from dualwrite.control.models import (
+    DualWriteLink,
+    FoEnvironment,
+    Job,
+    Project,
+    User,
+    as_utc,
+)
 from dualwrite.engine.states import MapState
 from dualwrite.errors import DualWriteError
 from dualwrite.lifecycle.environments import visible_environments
@@ -80,10 +87,7 @@ def _gauges(registry: CollectorRegistry) -> dict[str, Gauge]:
 def _lag(link: DualWriteLink, name: str, now: datetime) -> dict[str, float]:
     oldest: dict[str, float] = {}
     for row in overview.queued_records(link, name, None, 1000):
-        captured = (
-            row.captured_at if row.captured_at.tzinfo else row.captured_at.replace(tzinfo=UTC)
-        )
-        age = max(0.0, (now - captured).total_seconds())
+        age = max(0.0, (now - as_utc(row.captured_at)).total_seconds())
         oldest[row.direction] = max(oldest.get(row.direction, 0.0), age)
     return oldest
 
