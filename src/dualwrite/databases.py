@@ -5,13 +5,14 @@ Driver errors become DW errors here and nowhere else (`translate_errors`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
 from dualwrite.errors import ERR, DualWriteError
 
@@ -74,11 +75,17 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+# Execution option: the transaction only reads, so it need not take SQLite's write lock.
+READS_ONLY = "dualwrite_reads_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads, then writes after another connection committed, fails
     # at once with "database is locked" (the busy timeout does not apply to that upgrade).
-    # Taking the write lock up front makes such transactions wait their turn instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Taking the write lock up front makes such transactions wait their turn instead; one that
+    # only reads neither waits for writers nor holds them up.
+    reads_only = conn.get_execution_options().get(READS_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -> Engine:
@@ -101,12 +108,39 @@ def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate if write_locking else _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if url.drivername.startswith("mysql"):
         kwargs.setdefault("connect_args", {"connect_timeout": 5, "charset": "utf8mb4"})
     else:
         kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for this long is checked before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Like `pool_pre_ping`, but only for connections that sat idle: a server restart or an
+    idle timeout is still caught before the caller sees it, while a busy loop (the sync worker
+    checks connections out hundreds of times a second) does not pay a round trip each time. A
+    connection that dies while in use raises once; the pool then replaces all of them."""
+
+    def fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc  # the pool connects afresh
+
+    event.listen(engine, "connect", fresh)
+    event.listen(engine, "checkin", fresh)
+    event.listen(engine, "checkout", check)
 
 
 def _reason(exc: DBAPIError) -> str:

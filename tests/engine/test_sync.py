@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, insert, select, text, update
 
+from dualwrite.engine import sync
 from dualwrite.engine.sync import Link
+from dualwrite.engine.syncstate import change_counts
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.model import TableMap
 from dualwrite.maps.validate import validate, with_dependencies
@@ -262,9 +264,15 @@ def test_replaying_a_batch_is_harmless(link: Link) -> None:
         )
     _catch_up(link)
     before = _scalar(link, "dv", "SELECT count(*) FROM account")
+    with link.dv.connect() as conn:
+        taken, _applied, _failed = change_counts(conn, accounts.name, "fo_to_dv")
     with link.dv.begin() as conn:  # pretend the position was lost: replay everything
         conn.execute(text("UPDATE dw_sync_state SET position = 0"))
+    with link.fo.begin() as conn:  # the next batch finds the position moved and starts over
+        conn.execute(text("UPDATE customersv3 SET addresscity = 'Replay' WHERE recid = 1"))
     _catch_up(link)
+    with link.dv.connect() as conn:
+        assert change_counts(conn, accounts.name, "fo_to_dv")[0] > taken + 1  # replayed
     assert _scalar(link, "dv", "SELECT count(*) FROM account") == before
     assert (
         _scalar(link, "dv", "SELECT count(*) FROM account WHERE address1_city = 'Replay'") == before
@@ -272,6 +280,68 @@ def test_replaying_a_batch_is_harmless(link: Link) -> None:
     assert link.open_errors(accounts, "fo_to_dv") == []
     with link.fo.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(fo.customersv3)) == 60
+
+
+def test_a_second_worker_never_applies_a_batch_twice(link: Link) -> None:
+    """Two links on the same stores (two workers): each batch's position is stored only if it is
+    still the one the batch started from, so the slower one's batch is rolled back entirely."""
+    accounts = MAPS["Customers V3 (accounts)"]
+    link.batch_size = 100  # all 30 changes in one batch
+    other = Link(link.fo_url, link.dv_url, link.legal_entities, list(MAPS.values()))
+    try:
+        assert other.sync_batch(accounts, "fo_to_dv").position == link.head("fo_to_dv")
+        with link.dv.connect() as conn:
+            before = change_counts(conn, accounts.name, "fo_to_dv")
+        with link.fo.begin() as conn:
+            conn.execute(
+                text("UPDATE customersv3 SET addresscity = 'Twice?' WHERE dataareaid = 'USMF'")
+            )
+        first = link.sync_batch(accounts, "fo_to_dv")
+        assert first.applied == 30
+        second = other.sync_batch(accounts, "fo_to_dv")  # started from the old position
+        assert (second.applied, second.position) == (0, first.position)
+        with link.dv.connect() as conn:
+            taken, applied, failed = change_counts(conn, accounts.name, "fo_to_dv")
+        assert (taken - before[0], applied - before[1], failed - before[2]) == (30, 30, 0)
+    finally:
+        other.close()
+
+
+def test_other_maps_changes_cost_no_target_write_and_replay_as_nothing(
+    link: Link, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A map reads past the changes of other maps sharing its source without storing its
+    position each time; a restart from the stored one finds nothing to apply, and the map's
+    next change of its own (or a long enough run of others') stores it."""
+    currencies = MAPS["Currencies (transactioncurrencies)"]
+    link.sync_until_idle(currencies)
+    stored = link.position(currencies, "fo_to_dv")
+    with link.fo.begin() as conn:
+        conn.execute(text("UPDATE customersv3 SET addresscity = 'Elsewhere'"))
+    assert link.sync_until_idle(currencies) == 0
+    assert link.position(currencies, "fo_to_dv") == stored < link.head("fo_to_dv")
+    restarted = Link(link.fo_url, link.dv_url, link.legal_entities, list(MAPS.values()))
+    try:
+        assert restarted.sync_until_idle(currencies) == 0
+    finally:
+        restarted.close()
+    with link.fo.begin() as conn:
+        conn.execute(text("UPDATE currencies SET symbol = 'US$' WHERE currencycode = 'USD'"))
+    assert link.sync_until_idle(currencies) == 1
+    assert link.position(currencies, "fo_to_dv") == link.head("fo_to_dv")
+    assert (
+        _scalar(
+            link,
+            "dv",
+            "SELECT currencysymbol FROM transactioncurrency WHERE isocurrencycode = 'USD'",
+        )
+        == "US$"
+    )
+    monkeypatch.setattr(sync, "STORE_SKIPPED_EVERY", 1)
+    with link.fo.begin() as conn:
+        conn.execute(text("UPDATE customersv3 SET addresscity = 'Again'"))
+    link.sync_until_idle(currencies)
+    assert link.position(currencies, "fo_to_dv") == link.head("fo_to_dv")
 
 
 def test_initial_sync_logs_bad_records_and_copies_the_rest(link: Link) -> None:

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dualwrite.databases import display_url, make_engine, translate_errors
+from dualwrite.databases import READS_ONLY, display_url, make_engine, translate_errors
 from dualwrite.errors import ERR
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -26,6 +26,9 @@ class ControlStore:
         self.engine: Engine = make_engine(url, write_locking=True)
         self.url = display_url(self.engine.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reading = sessionmaker(
+            self.engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False
+        )
 
     def alembic_config(self) -> Config:
         cfg = Config()
@@ -60,6 +63,13 @@ class ControlStore:
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back on any error."""
         with translate_errors(self.engine.url), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads (the sync worker's frequent look at what to run): on
+        SQLite it does not take the write lock that `session` takes."""
+        with translate_errors(self.engine.url), self._reading.begin() as session:
             yield session
 
     def dispose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ from dualwrite.engine.capture.reader import (
 from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.plan import source_columns
 from dualwrite.engine.syncstate import (
+    PositionMoved,
     count_changes,
     ensure_sync_schema,
     get_position,
@@ -90,6 +92,8 @@ class Link:
     fo: Engine = field(init=False)
     dv: Engine = field(init=False)
     _readers: dict[tuple[str, str], ChangeReader] = field(default_factory=dict, init=False)
+    # Per map and direction: the position stored in the target and how far the log was read.
+    _cursors: dict[tuple[str, str], _Cursor] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.maps = dependency_order(self.maps)
@@ -140,6 +144,7 @@ class Link:
                 head = self.head(direction)
                 with translate_errors(engine.url), engine.begin() as conn:
                     set_position(conn, tmap.name, direction, head)
+                self._cursors[(tmap.name, direction)] = _Cursor(head)
 
     # --- applying ---
 
@@ -149,57 +154,81 @@ class Link:
         tmap: TableMap,
         direction: Direction,
         lookups: Connection | None = None,
-        on: Connection | None = None,
     ) -> Iterator[tuple[Connection, Applier]]:
-        """A target transaction (engine origin: not captured) and an applier working in it, on
-        target connection `on` (outside any transaction) or a new one. F&O → Dataverse lookups
-        read the target in that transaction, or `lookups` if given."""
+        """A target transaction (engine origin: not captured) and an applier working in it.
+        F&O → Dataverse lookups read the target in that transaction, or `lookups` if given."""
         target = self.target(direction)
         with translate_errors(target.url), ExitStack() as stack:
-            conn = on if on is not None else stack.enter_context(target.connect())
+            conn = stack.enter_context(target.connect())
             stack.enter_context(conn.begin())
             stack.enter_context(engine_origin(conn))
             if direction == "fo_to_dv":
                 resolver = Resolver(self.by_name, lookups or conn)
                 yield conn, Applier(tmap, direction, resolver, self.legal_entities)
             else:
-                with self.dv.connect() as dv_conn:
+                with _reading(self.dv) as dv_conn:
                     resolver = Resolver(self.by_name, dv_conn)
                     yield conn, Applier(tmap, direction, resolver, self.legal_entities)
 
     def sync_batch(self, tmap: TableMap, direction: Direction) -> BatchResult:
-        """Apply the next batch of source changes; the new position commits with the rows."""
-        target = self.target(direction)
-        with translate_errors(target.url), target.connect() as tconn:
-            position = get_position(tconn, tmap.name, direction)
-            tconn.rollback()  # the batch's own transaction starts after the source is read
-            if position is None:
-                self.start_live(tmap)
-                position = self.position(tmap, direction) or 0
-            return self._sync_batch(tconn, tmap, direction, position)
+        """Apply the next batch of source changes; the new position commits with the rows.
 
-    def _sync_batch(
-        self, tconn: Connection, tmap: TableMap, direction: Direction, position: int
-    ) -> BatchResult:
+        The position is remembered between batches and the batch stores the next one only if
+        the stored one is still what it started from, so nothing is read before a batch and a
+        second worker or an initial sync elsewhere can never make a batch apply twice."""
+        key = (tmap.name, direction)
+        for _attempt in range(2):
+            cursor = self._cursors.get(key)
+            if cursor is None:
+                position = self.position(tmap, direction)
+                if position is None:
+                    self.start_live(tmap)
+                    position = self.position(tmap, direction) or 0
+                cursor = self._cursors[key] = _Cursor(position)
+            try:
+                return self._sync_batch(tmap, direction, cursor)
+            except PositionMoved:
+                self._cursors.pop(key, None)  # read it again and start over
+        return BatchResult(0, 0, 0, self.position(tmap, direction) or 0)
+
+    def _sync_batch(self, tmap: TableMap, direction: Direction, cursor: _Cursor) -> BatchResult:
         reader = self._readers.setdefault(
             (tmap.name, direction),
             ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
         )
         reverse = _reverse(tmap, direction)
         source = self.source(direction)
-        with translate_errors(source.url), source.connect() as sconn:
+        with translate_errors(source.url), _reading(source) as sconn:
+            changes, upto = reader.read(cursor.read, sconn)
+            if upto == cursor.read:
+                return BatchResult(0, 0, 0, upto)
+            if not changes and not cursor.due(upto):  # only other maps' changes: nothing to store
+                cursor.read = upto
+                return BatchResult(0, 0, 0, upto)
             # The other direction's position lives in this direction's source store.
             reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
-            changes, upto = reader.read(position, sconn)
-        if upto == position:
-            return BatchResult(0, 0, 0, position)
-        work = _latest_per_record(changes)
+        batch = _Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
+        try:  # the common case in one go, no savepoints
+            applied, failed = self._apply_batch(batch, together=True)
+        except _Replay:  # something failed and all of it was rolled back: record by record
+            applied, failed = self._apply_batch(batch, together=False)
+        cursor.store(upto)
+        committed = datetime.now(UTC)
+        lags = tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
+        skipped = len(changes) - applied - failed
+        return BatchResult(applied, skipped, failed, upto, lags)
+
+    def _apply_batch(self, batch: _Batch, together: bool) -> tuple[int, int]:
+        """One target transaction: conflicts decided, records applied, errors logged, position
+        and counters stored. `together`: apply everything at once and raise _Replay on any
+        failure; otherwise each record under a savepoint, failures going to the error log."""
+        tmap, direction = batch.tmap, batch.direction
         applied = failed = 0
-        with self._applier(tmap, direction, on=tconn) as (conn, applier):
-            pending = self._pending_reverse(conn, tmap, direction, reverse_position)
+        with self._applier(tmap, direction) as (conn, applier):
+            pending = self._pending_reverse(conn, tmap, direction, batch.reverse_position)
             has_open_errors = _open_errors(conn, tmap.name, direction)
             steps = []
-            for change in work:
+            for change in _latest_per_record(batch.changes):
                 op, row = change.op, change.row
                 if op == "D":  # deleted, then created again since: carry the record as it is now
                     again = self._recreated(tmap, direction, change.key)
@@ -208,21 +237,18 @@ class Link:
                 if pending and self._loses_conflict(conn, applier, change, row, pending):
                     continue
                 steps.append((change, op, row))
-            together = not _refers_to_itself(tmap) and all(
-                op != "D" and (not change.old_key or change.old_key == change.key)
-                for change, op, _row in steps
-            )
-            try:  # the common case in one go; any failure replays record by record below
-                with conn.begin_nested():
-                    if together:
+            failures: list[tuple[Change, dict[str, Any] | None, str]] = []
+            if together:
+                try:
+                    if _bulk_ready(tmap, steps):
                         applier.apply_all(conn, [(change.key, row) for change, _op, row in steps])
                     else:
                         for change, op, row in steps:
                             applier.apply(conn, op, change.key, row, change.old_key)
+                except (RecordError, DBAPIError) as exc:
+                    raise _Replay from exc
                 applied = len(steps)
-                failures: list[tuple[Change, dict[str, Any] | None, str]] = []
-            except (RecordError, DBAPIError):
-                failures = []
+            else:
                 for change, op, row in steps:
                     reason = applier.apply_safely(conn, op, change.key, row, change.old_key)
                     if reason is None:
@@ -237,12 +263,9 @@ class Link:
             for change, row, reason in failures:
                 failed += 1
                 record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
-            set_position(conn, tmap.name, direction, upto)
-            count_changes(conn, tmap.name, direction, len(changes), applied, failed)
-        committed = datetime.now(UTC)
-        lags = tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
-        skipped = len(changes) - applied - failed
-        return BatchResult(applied, skipped, failed, upto, lags)
+            set_position(conn, tmap.name, direction, batch.upto, expected=batch.position)
+            count_changes(conn, tmap.name, direction, len(batch.changes), applied, failed)
+        return applied, failed
 
     def _recreated(
         self, tmap: TableMap, direction: Direction, key: dict[str, Any]
@@ -421,6 +444,7 @@ class Link:
             engine = self.target(live_direction)
             with translate_errors(engine.url), engine.begin() as conn:
                 set_position(conn, tmap.name, live_direction, start)
+            self._cursors[(tmap.name, live_direction)] = _Cursor(start)
         return done - failed
 
     def _copy_all(
@@ -585,6 +609,73 @@ class Link:
                 .order_by(sync_errors.c.id)
             ).mappings()
             return [{**dict(r), "source_key": json.loads(r["source_key"])} for r in rows]
+
+
+@dataclass
+class _Cursor:
+    """Where a map direction stands in its source's change log. `stored` is the position in the
+    target store (what a restart resumes from); `read` may be ahead of it, past entries that
+    were all other maps' changes: replaying those after a crash would apply nothing, so they
+    are stored only with the map's next change of its own or when `due`, instead of costing a
+    target transaction per batch of every map that shares the source."""
+
+    stored: int
+    read: int = -1
+    stored_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.read = max(self.read, self.stored)
+
+    def due(self, upto: int) -> bool:
+        """Store a run of other maps' changes anyway after a while, so a restart replays little."""
+        return upto - self.stored >= STORE_SKIPPED_EVERY or (
+            time.monotonic() - self.stored_at >= STORE_SKIPPED_AFTER_SECONDS
+        )
+
+    def store(self, position: int) -> None:
+        self.stored = self.read = position
+        self.stored_at = time.monotonic()
+
+
+# A map direction stores a position it reached past other maps' changes only this often.
+STORE_SKIPPED_EVERY = 10_000  # positions
+STORE_SKIPPED_AFTER_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Changes read from the source, to be applied in one target transaction."""
+
+    tmap: TableMap
+    direction: Direction
+    position: int  # where the batch starts (the stored position)
+    upto: int  # where it ends: the position stored with its rows
+    changes: list[Change]
+    reverse_position: int | None  # the other direction's, for conflicts
+
+
+class _Replay(Exception):
+    """Applying a batch in one go failed; its transaction is rolled back to go record by record."""
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading the source. On PostgreSQL it runs without a transaction (each
+    statement sees what is committed, as in one), which spares a BEGIN and a ROLLBACK per batch;
+    elsewhere switching would cost as much as it saves."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+def _bulk_ready(tmap: TableMap, steps: Sequence[tuple[Change, str, Any]]) -> bool:
+    """Upserts whose integration key did not change, of a map that does not look up its own
+    records, can go in a few statements for the whole batch (`Applier.apply_all`)."""
+    return not _refers_to_itself(tmap) and all(
+        op != "D" and (not change.old_key or change.old_key == change.key)
+        for change, op, _row in steps
+    )
 
 
 def _latest_per_record(changes: Sequence[Change]) -> list[Change]:

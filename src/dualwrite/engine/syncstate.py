@@ -118,13 +118,26 @@ def get_position(conn: Connection, map_name: str, direction: str) -> int | None:
     return None if value is None else int(value)
 
 
-def set_position(conn: Connection, map_name: str, direction: str, position: int) -> None:
+class PositionMoved(Exception):
+    """The stored position is no longer the one a batch started from: another process (a second
+    worker, an initial sync) moved it. The batch's transaction must be rolled back."""
+
+
+def set_position(
+    conn: Connection, map_name: str, direction: str, position: int, expected: int | None = None
+) -> None:
+    """Store the position; with `expected`, only if it still is that (compare and set), else
+    raise PositionMoved. Callers can then trust a position they remember instead of reading it
+    before every batch."""
     now = datetime.now(UTC)
-    result = conn.execute(
-        update(sync_state)
-        .where(sync_state.c.map_name == map_name, sync_state.c.direction == direction)
-        .values(position=position, updated_at=now)
+    query = update(sync_state).where(
+        sync_state.c.map_name == map_name, sync_state.c.direction == direction
     )
+    if expected is not None:
+        query = query.where(sync_state.c.position == expected)
+    result = conn.execute(query.values(position=position, updated_at=now))
+    if not result.rowcount and expected is not None:
+        raise PositionMoved(f"{map_name} {direction}: the position is no longer {expected}")
     if not result.rowcount:
         conn.execute(
             sync_state.insert().values(

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from dualwrite.control.models import DualWriteLink, TableMapState
 from dualwrite.control.store import ControlStore
+from dualwrite.engine.apply import Direction
 from dualwrite.engine.states import MapAction, MapState
-from dualwrite.engine.sync import Link, Master, directions
+from dualwrite.engine.sync import BatchResult, Link, Master, directions
 from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
 from dualwrite.link.links import link_maps
@@ -40,10 +43,20 @@ class MapTask:
     last_error: str | None = None
 
 
+# Told of every live batch: map name, direction and what the batch did (with its latencies).
+BatchObserver = Callable[[str, Direction, BatchResult], None]
+
+
 class Worker:
-    def __init__(self, store: ControlStore, poll_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: ControlStore,
+        poll_seconds: float = 0.05,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
+        self.on_batch = on_batch
         self._links: dict[tuple[int, str], Link] = {}
         self._wakeup = Wakeup()
 
@@ -77,10 +90,14 @@ class Worker:
         return self._links[key]
 
     def _active(self) -> list[tuple[Link, list[MapTask]]]:
-        with self.store.session() as session:
+        with self.store.reading() as session:
             links = session.scalars(
-                select(DualWriteLink).where(
-                    DualWriteLink.table_maps.any(TableMapState.state.in_(WATCHED))
+                select(DualWriteLink)
+                .where(DualWriteLink.table_maps.any(TableMapState.state.in_(WATCHED)))
+                # Each pass needs the maps and the stores' URLs, not who may use them.
+                .options(
+                    joinedload(DualWriteLink.fo_environment).lazyload("*"),
+                    joinedload(DualWriteLink.platform_environment).lazyload("*"),
                 )
             ).all()
             out = []
@@ -156,6 +173,8 @@ class Worker:
         idle = True
         for direction in directions(tmap):
             result = link.sync_batch(tmap, direction)
+            if self.on_batch is not None:
+                self.on_batch(task.name, direction, result)
             applied += result.applied
             idle = idle and result.applied + result.skipped + result.failed == 0
         if task.state is MapState.RESUMING and idle:
