@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 
 from dualwrite.engine import sync
 from dualwrite.engine.sync import Link
@@ -342,6 +342,28 @@ def test_other_maps_changes_cost_no_target_write_and_replay_as_nothing(
         conn.execute(text("UPDATE customersv3 SET addresscity = 'Again'"))
     link.sync_until_idle(currencies)
     assert link.position(currencies, "fo_to_dv") == link.head("fo_to_dv")
+
+
+def test_one_scan_of_the_source_spares_maps_with_nothing_to_do_their_reads(link: Link) -> None:
+    accounts, currencies = (
+        MAPS["Customers V3 (accounts)"],
+        MAPS["Currencies (transactioncurrencies)"],
+    )
+    for tmap in (accounts, currencies):
+        link.sync_until_idle(tmap)
+    with link.fo.begin() as conn:
+        conn.execute(text("UPDATE customersv3 SET addresscity = 'Scanned' WHERE recid = 1"))
+    scan = link.scan([accounts, currencies])["fo_to_dv"]
+    read: list[str] = []
+    event.listen(link.fo, "before_cursor_execute", lambda *args: read.append(args[2]))
+    assert link.sync_batch(currencies, "fo_to_dv", scan).applied == 0
+    assert read == []  # the scan said there was nothing of the currencies' to read
+    assert link.sync_batch(accounts, "fo_to_dv", scan).applied == 1
+    assert read
+    with link.fo.begin() as conn:  # after the scan: the next scan shows it
+        conn.execute(text("UPDATE currencies SET symbol = 'US$' WHERE currencycode = 'USD'"))
+    assert link.sync_batch(currencies, "fo_to_dv", scan).applied == 0
+    assert link.sync_batch(currencies, "fo_to_dv", link.scan([currencies])["fo_to_dv"]).applied == 1
 
 
 def test_initial_sync_logs_bad_records_and_copies_the_rest(link: Link) -> None:

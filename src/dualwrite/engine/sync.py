@@ -39,6 +39,7 @@ from dualwrite.engine.bulk import streams_to
 from dualwrite.engine.capture import ChangeReader, engine_origin, install_capture
 from dualwrite.engine.capture.reader import (
     Change,
+    Scan,
     current_rows,
     decode_row,
     normalize_moment,
@@ -94,6 +95,7 @@ class Link:
     _readers: dict[tuple[str, str], ChangeReader] = field(default_factory=dict, init=False)
     # Per map and direction: the position stored in the target and how far the log was read.
     _cursors: dict[tuple[str, str], _Cursor] = field(default_factory=dict, init=False)
+    _scanners: dict[Direction, ChangeReader] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.maps = dependency_order(self.maps)
@@ -170,13 +172,40 @@ class Link:
                     resolver = Resolver(self.by_name, dv_conn)
                     yield conn, Applier(tmap, direction, resolver, self.legal_entities)
 
-    def sync_batch(self, tmap: TableMap, direction: Direction) -> BatchResult:
+    def scan(self, tmaps: Sequence[TableMap]) -> dict[Direction, Scan]:
+        """One look at each source's change log on behalf of every direction of `tmaps` that
+        has read it before, from the one furthest behind: `sync_batch` then skips, without a
+        query, each direction with nothing of its own in it."""
+        behind: dict[Direction, int] = {}
+        for tmap in tmaps:
+            for direction in directions(tmap):
+                cursor = self._cursors.get((tmap.name, direction))
+                if cursor is not None:
+                    behind[direction] = min(behind.get(direction, cursor.read), cursor.read)
+        scans = {}
+        for direction, after in behind.items():
+            source = self.source(direction)
+            scanner = self._scanners.setdefault(direction, ChangeReader(source, []))
+            with translate_errors(source.url), _reading(source) as conn:
+                scans[direction] = scanner.scan(after, conn)
+        return scans
+
+    def sync_batch(
+        self, tmap: TableMap, direction: Direction, scan: Scan | None = None
+    ) -> BatchResult:
         """Apply the next batch of source changes; the new position commits with the rows.
 
         The position is remembered between batches and the batch stores the next one only if
         the stored one is still what it started from, so nothing is read before a batch and a
-        second worker or an initial sync elsewhere can never make a batch apply twice."""
+        second worker or an initial sync elsewhere can never make a batch apply twice. With a
+        `scan` of the source (see `scan`) that shows nothing for this map, nothing is read.
+        """
         key = (tmap.name, direction)
+        cursor = self._cursors.get(key)
+        table = source_table(tmap, direction).name
+        if cursor and scan and scan.idle(table, cursor.read) and not cursor.due(scan.upto):
+            cursor.read = max(cursor.read, scan.upto)
+            return BatchResult(0, 0, 0, cursor.read)
         for _attempt in range(2):
             cursor = self._cursors.get(key)
             if cursor is None:
@@ -628,8 +657,9 @@ class _Cursor:
 
     def due(self, upto: int) -> bool:
         """Store a run of other maps' changes anyway after a while, so a restart replays little."""
-        return upto - self.stored >= STORE_SKIPPED_EVERY or (
-            time.monotonic() - self.stored_at >= STORE_SKIPPED_AFTER_SECONDS
+        return upto > self.stored and (
+            upto - self.stored >= STORE_SKIPPED_EVERY
+            or time.monotonic() - self.stored_at >= STORE_SKIPPED_AFTER_SECONDS
         )
 
     def store(self, position: int) -> None:

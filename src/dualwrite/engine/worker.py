@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from dualwrite.control.models import DualWriteLink, TableMapState
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.apply import Direction
+from dualwrite.engine.capture.reader import Scan
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import BatchResult, Link, Master, directions
 from dualwrite.engine.wakeup import Wakeup
@@ -29,6 +30,7 @@ from dualwrite.ops import initialsync
 log = logging.getLogger("dualwrite.worker")
 ACTIVE = (MapState.INITIALIZING.value, MapState.RUNNING.value, MapState.RESUMING.value)
 WATCHED = (*ACTIVE, MapState.PAUSED.value)  # paused maps: their queue limits are enforced
+LIVE = (MapState.RUNNING, MapState.RESUMING)  # maps that apply captured changes
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,13 @@ class Worker:
         applied = 0
         for link, tasks in self._active():
             order = [m.name for m in link.maps]
+            try:  # one look at each source's log tells the maps with nothing to do
+                scans = link.scan([link.by_name[t.name] for t in tasks if t.state in LIVE])
+            except DualWriteError:
+                scans = {}  # each map reads for itself and says what is wrong
             for task in sorted(tasks, key=lambda t: order.index(t.name)):
                 try:
-                    applied += self._step(link, task)
+                    applied += self._step(link, task, scans)
                     if task.last_error is not None:  # it works again: the message is stale
                         self._note(task.id, None)
                 except DualWriteError as error:  # e.g. a data store is unreachable: retry later
@@ -146,7 +152,7 @@ class Worker:
                     log.warning("map %s: %s", task.name, error, extra=fields)
         return applied
 
-    def _step(self, link: Link, task: MapTask) -> int:
+    def _step(self, link: Link, task: MapTask, scans: dict[Direction, Scan]) -> int:
         tmap = link.by_name[task.name]
         if task.state is MapState.PAUSED:
             self._enforce_queue_limits(link, task)
@@ -172,7 +178,7 @@ class Worker:
         applied = 0
         idle = True
         for direction in directions(tmap):
-            result = link.sync_batch(tmap, direction)
+            result = link.sync_batch(tmap, direction, scans.get(direction))
             if self.on_batch is not None:
                 self.on_batch(task.name, direction, result)
             applied += result.applied

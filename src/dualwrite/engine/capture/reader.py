@@ -134,6 +134,21 @@ def normalize_rows(table: Table, result: Any) -> list[Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class Scan:
+    """What one look at a change log found after position `after`: every position up to `upto`
+    is known (none still in flight), and `last` holds, per table, the last of its positions in
+    (after, upto]. One scan tells every map reading that log whether it has anything to do."""
+
+    after: int
+    upto: int
+    last: dict[str, int]
+
+    def idle(self, table: str, read: int) -> bool:
+        """Nothing of `table` in (read, upto] for a reader at `read` (which the scan covers)."""
+        return self.after <= read and self.last.get(table, read) <= read
+
+
 @dataclass
 class ChangeReader:
     """Reads one data store's change log for a set of tables, never skipping an in-flight write."""
@@ -172,6 +187,20 @@ class ChangeReader:
             rows = [r for r in logged if r.position <= upto and r.table_name in by_name]
             changes = self._changes(conn, rows, by_name)
         return changes, upto
+
+    def scan(self, after: int, conn: Connection, limit: int = 10_000) -> Scan:
+        """Positions and table names only, after `after` (in commit order, gaps as in `read`)."""
+        with translate_errors(self.engine.url):
+            closed = {g for g, h in self._pending.items() if self._horizon_passed(conn, h)}
+            logged = conn.execute(
+                select(changelog.c.position, changelog.c.table_name)
+                .where(changelog.c.position > after)
+                .order_by(changelog.c.position)
+                .limit(limit)
+            ).all()
+            upto = self._safe_upto(conn, after, [r.position for r in logged], closed)
+        last = {r.table_name: r.position for r in logged if r.position <= upto}
+        return Scan(after, upto, last)
 
     @staticmethod
     def _changes(conn: Connection, rows: Sequence[Any], by_name: dict[str, Table]) -> list[Change]:
