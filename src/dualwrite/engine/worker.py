@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DualWriteLink, TableMapState
+from dualwrite.control.models import (
+    AppliedSolution,
+    DualWriteLink,
+    FoEnvironment,
+    PlatformEnvironment,
+    TableMapState,
+)
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.apply import Direction
 from dualwrite.engine.capture.reader import Scan
@@ -68,66 +74,104 @@ class Worker:
         self._links.clear()
         self._wakeup.close()
 
-    def _engine_link(self, link: DualWriteLink) -> Link:
-        # Rebuilt when the applied solutions change, field mappings are edited, or a data store
-        # is moved to another URL.
-        signature = "|".join(f"{s.name}:{s.version}:{hash(s.definition)}" for s in link.solutions)
-        signature += "|" + "|".join(
-            m.field_directions + m.field_transforms for m in link.table_maps
-        )
-        signature += (
-            f"|{link.fo_environment.data_store_url}|{link.platform_environment.dataverse_url}"
-        )
-        key = (link.id, signature)
+    def _engine_link(self, session: Session, link_id: int, signature: str) -> Link:
+        """The engine's Link for a control-store link, rebuilt (from the full link) only when
+        its signature changed: solutions applied again, field mappings edited, legal entities or
+        a data store's URL changed."""
+        key = (link_id, signature)
         if key not in self._links:
-            for old in [k for k in self._links if k[0] == link.id]:
+            for old in [k for k in self._links if k[0] == link_id]:
                 self._links.pop(old).close()
-            dv_url = link.platform_environment.dataverse_url or ""
+            link = session.get_one(DualWriteLink, link_id)
             self._links[key] = Link(
                 link.fo_environment.data_store_url,
-                dv_url,
+                link.platform_environment.dataverse_url or "",
                 frozenset(link.legal_entity_ids),
                 link_maps(link),
             )
         return self._links[key]
 
     def _active(self) -> list[tuple[Link, list[MapTask]]]:
+        """The links with a map to run or watch, and those maps. Every pass asks, so a map
+        paused or stopped from the UI is left alone from the next pass on; two light queries
+        (map states, and what the link's engine is built from) keep that cheap."""
         with self.store.reading() as session:
-            links = session.scalars(
-                select(DualWriteLink)
-                .where(DualWriteLink.table_maps.any(TableMapState.state.in_(WATCHED)))
-                # Each pass needs the maps and the stores' URLs, not who may use them.
-                .options(
-                    joinedload(DualWriteLink.fo_environment).lazyload("*"),
-                    joinedload(DualWriteLink.platform_environment).lazyload("*"),
+            maps = session.execute(
+                select(
+                    TableMapState.id,
+                    TableMapState.link_id,
+                    TableMapState.name,
+                    TableMapState.state,
+                    TableMapState.initial_sync,
+                    TableMapState.master,
+                    TableMapState.queue_max_age_seconds,
+                    TableMapState.queue_max_bytes,
+                    TableMapState.last_error,
+                    TableMapState.field_directions,
+                    TableMapState.field_transforms,
                 )
+                .where(
+                    TableMapState.link_id.in_(
+                        select(TableMapState.link_id).where(TableMapState.state.in_(WATCHED))
+                    )
+                )
+                .order_by(TableMapState.link_id, TableMapState.name)
             ).all()
+            if not maps:
+                return []
+            heads = session.execute(
+                select(
+                    DualWriteLink.id,
+                    FoEnvironment.name,
+                    DualWriteLink.legal_entities,
+                    FoEnvironment.data_store_url,
+                    PlatformEnvironment.dataverse_url,
+                    AppliedSolution.id,
+                    AppliedSolution.version,
+                    AppliedSolution.applied_at,
+                )
+                .join(FoEnvironment, FoEnvironment.id == DualWriteLink.fo_environment_id)
+                .join(
+                    PlatformEnvironment,
+                    PlatformEnvironment.id == DualWriteLink.platform_environment_id,
+                )
+                .outerjoin(AppliedSolution, AppliedSolution.link_id == DualWriteLink.id)
+                .where(DualWriteLink.id.in_({m.link_id for m in maps}))
+                .order_by(DualWriteLink.id, AppliedSolution.id)
+            ).all()
+            signatures: dict[int, list[str]] = {}
+            names: dict[int, str] = {}
+            for link_id, env, entities, fo_url, dv_url, sid, version, applied in heads:
+                names[link_id] = env
+                parts = signatures.setdefault(link_id, [entities, fo_url, dv_url or ""])
+                parts.append(f"{sid}:{version}:{applied}")
+            tasks: dict[int, list[MapTask]] = {}
+            for m in maps:
+                signatures[m.link_id].append(m.field_directions + m.field_transforms)
+                if m.state in WATCHED:
+                    tasks.setdefault(m.link_id, []).append(
+                        MapTask(
+                            m.id,
+                            m.name,
+                            MapState(m.state),
+                            m.initial_sync,
+                            m.master,
+                            m.queue_max_age_seconds,
+                            m.queue_max_bytes,
+                            m.last_error,
+                        )
+                    )
             out = []
             broken: list[tuple[int, str]] = []
-            for link in links:
-                tasks = [
-                    MapTask(
-                        m.id,
-                        m.name,
-                        MapState(m.state),
-                        m.initial_sync,
-                        m.master,
-                        m.queue_max_age_seconds,
-                        m.queue_max_bytes,
-                        m.last_error,
-                    )
-                    for m in link.table_maps
-                    if m.state in WATCHED
-                ]
+            for link_id, link_tasks in tasks.items():
                 try:
-                    engine_link = self._engine_link(link)
+                    engine_link = self._engine_link(session, link_id, "|".join(signatures[link_id]))
                 except DualWriteError as error:  # a store that cannot be opened: the others go on
-                    broken += [(t.id, error.message) for t in tasks]
-                    env = link.fo_environment.name
-                    fields = {"environment": env, "code": error.code}
-                    log.warning("link of %s: %s", env, error, extra=fields)
+                    broken += [(t.id, error.message) for t in link_tasks]
+                    fields = {"environment": names[link_id], "code": error.code}
+                    log.warning("link of %s: %s", names[link_id], error, extra=fields)
                     continue
-                out.append((engine_link, tasks))
+                out.append((engine_link, link_tasks))
         for map_id, message in broken:  # after the read: one control-store transaction at a time
             self._note(map_id, message)
         return out

@@ -16,6 +16,7 @@ from dualwrite.control.models import (
     PlatformEnvironment,
     TableMapState,
     User,
+    utcnow,
 )
 from dualwrite.errors import ERR
 from dualwrite.lifecycle.appusers import orchestration_installed
@@ -148,6 +149,7 @@ def publish_solutions(
             )
         else:
             stored.version, stored.source, stored.definition = solution.version, source, text
+            stored.applied_at = utcnow()  # also tells the sync worker to rebuild its maps
     existing = {m.name for m in link.table_maps}
     for solution in new:
         added = [t.name for t in solution.maps if t.name not in existing]
