@@ -366,6 +366,45 @@ def test_one_scan_of_the_source_spares_maps_with_nothing_to_do_their_reads(link:
     assert link.sync_batch(currencies, "fo_to_dv", link.scan([currencies])["fo_to_dv"]).applied == 1
 
 
+def test_maps_on_one_table_share_a_pass_read_and_store_what_their_filters_leave_out(
+    link: Link,
+) -> None:
+    """Accounts (organisations) and contacts (persons) both read customers: in one worker pass
+    the second reads nothing itself, and organisations' changes move the contacts' position
+    without a write (counted as handled, as records out of a map's filters always were)."""
+    accounts, contacts = MAPS["Customers V3 (accounts)"], MAPS["Customers V3 (contacts)"]
+    for tmap in (accounts, contacts):
+        link.sync_until_idle(tmap)
+    with link.dv.connect() as conn:
+        before = change_counts(conn, contacts.name, "fo_to_dv")
+    changed = "UPDATE customersv3 SET addresscity = 'Shared' WHERE partytype = 'Organization'"
+    with link.fo.begin() as conn:
+        organizations = conn.execute(text(changed)).rowcount
+    assert organizations > 0
+    reads: list[str] = []
+    event.listen(link.fo, "before_cursor_execute", lambda *args: reads.append(args[2]))
+    for _ in range(20):
+        scan = link.scan([accounts, contacts])["fo_to_dv"]
+        link.sync_batch(accounts, "fo_to_dv", scan)
+        read_by_accounts = len(reads)
+        last = link.sync_batch(contacts, "fo_to_dv", scan)
+        assert len(reads) == read_by_accounts  # contacts used the accounts' read
+        if last.position == link.head("fo_to_dv"):
+            break
+    assert link.position(contacts, "fo_to_dv") == link.head("fo_to_dv")
+    with link.dv.connect() as conn:
+        taken, applied, failed = change_counts(conn, contacts.name, "fo_to_dv")
+    assert (taken - before[0], applied - before[1], failed) == (organizations, organizations, 0)
+    assert _scalar(link, "dv", "SELECT count(*) FROM account WHERE address1_city = 'Shared'") == (
+        _scalar(
+            link,
+            "fo",
+            "SELECT count(*) FROM customersv3 WHERE partytype = 'Organization' "
+            "AND dataareaid = 'USMF'",
+        )
+    )
+
+
 def test_initial_sync_logs_bad_records_and_copies_the_rest(link: Link) -> None:
     accounts = MAPS["Customers V3 (accounts)"]
     with link.fo.begin() as conn:

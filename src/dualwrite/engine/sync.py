@@ -47,7 +47,7 @@ from dualwrite.engine.capture.reader import (
     normalize_rows,
 )
 from dualwrite.engine.capture.schema import changelog, queue_guard
-from dualwrite.engine.plan import source_columns
+from dualwrite.engine.plan import Plan, plan_for, source_columns
 from dualwrite.engine.syncstate import (
     PositionMoved,
     count_changes,
@@ -96,6 +96,11 @@ class Link:
     # Per map and direction: the position stored in the target and how far the log was read.
     _cursors: dict[tuple[str, str], _Cursor] = field(default_factory=dict, init=False)
     _scanners: dict[Direction, ChangeReader] = field(default_factory=dict, init=False)
+    _plans: dict[tuple[str, str], Plan] = field(default_factory=dict, init=False)
+    # Per direction and source table: the last read in a worker pass (see _read).
+    _shared_reads: dict[tuple[str, str], tuple[Scan, int, list[Change], int]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         self.maps = dependency_order(self.maps)
@@ -215,25 +220,30 @@ class Link:
                     position = self.position(tmap, direction) or 0
                 cursor = self._cursors[key] = _Cursor(position)
             try:
-                return self._sync_batch(tmap, direction, cursor)
+                return self._sync_batch(tmap, direction, cursor, scan)
             except PositionMoved:
                 self._cursors.pop(key, None)  # read it again and start over
         return BatchResult(0, 0, 0, self.position(tmap, direction) or 0)
 
-    def _sync_batch(self, tmap: TableMap, direction: Direction, cursor: _Cursor) -> BatchResult:
-        reader = self._readers.setdefault(
-            (tmap.name, direction),
-            ChangeReader(self.source(direction), [source_table(tmap, direction)], self.batch_size),
-        )
-        reverse = _reverse(tmap, direction)
+    def _sync_batch(
+        self, tmap: TableMap, direction: Direction, cursor: _Cursor, scan: Scan | None
+    ) -> BatchResult:
         source = self.source(direction)
+        reverse = _reverse(tmap, direction)
         with translate_errors(source.url), _reading(source) as sconn:
-            changes, upto = reader.read(cursor.read, sconn)
+            changes, upto = self._read(tmap, direction, cursor.read, sconn, scan)
             if upto == cursor.read:
                 return BatchResult(0, 0, 0, upto)
             if not changes and not cursor.due(upto):  # only other maps' changes: nothing to store
                 cursor.read = upto
                 return BatchResult(0, 0, 0, upto)
+            plan = self._plans.setdefault((tmap.name, direction), plan_for(tmap, direction))
+            if not any(c.op == "D" or (c.row is not None and plan.matches(c.row)) for c in changes):
+                # Nothing passes the map's filters (e.g. contacts seeing organisations' changes):
+                # no record to write, no conflict to decide: store where the map is, no more.
+                self._store_position(tmap, direction, cursor.stored, upto, len(changes))
+                cursor.store(upto)
+                return BatchResult(len(changes), 0, 0, upto, _lags(changes))
             # The other direction's position lives in this direction's source store.
             reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
         batch = _Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
@@ -242,10 +252,41 @@ class Link:
         except _Replay:  # something failed and all of it was rolled back: record by record
             applied, failed = self._apply_batch(batch, together=False)
         cursor.store(upto)
-        committed = datetime.now(UTC)
-        lags = tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
         skipped = len(changes) - applied - failed
-        return BatchResult(applied, skipped, failed, upto, lags)
+        return BatchResult(applied, skipped, failed, upto, _lags(changes))
+
+    def _read(
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        after: int,
+        conn: Connection,
+        scan: Scan | None,
+    ) -> tuple[list[Change], int]:
+        """The next changes of the map's source table. Maps on one table (accounts and contacts
+        both read customers) share a read made in the same worker pass from the same position:
+        the log and the records are read once."""
+        table = source_table(tmap, direction)
+        shared = self._shared_reads.get((direction, table.name))
+        if scan is not None and shared is not None and shared[:2] == (scan, after):
+            return shared[2], shared[3]
+        reader = self._readers.setdefault(
+            (tmap.name, direction), ChangeReader(self.source(direction), [table], self.batch_size)
+        )
+        changes, upto = reader.read(after, conn)
+        if scan is not None:
+            self._shared_reads[(direction, table.name)] = (scan, after, changes, upto)
+        return changes, upto
+
+    def _store_position(
+        self, tmap: TableMap, direction: Direction, expected: int, upto: int, taken: int
+    ) -> None:
+        """Move the stored position past changes that needed no write (they count as handled,
+        as when a batch finds records out of the map's filters)."""
+        target = self.target(direction)
+        with translate_errors(target.url), target.begin() as conn:
+            set_position(conn, tmap.name, direction, upto, expected=expected)
+            count_changes(conn, tmap.name, direction, taken, taken, 0)
 
     def _apply_batch(self, batch: _Batch, together: bool) -> tuple[int, int]:
         """One target transaction: conflicts decided, records applied, errors logged, position
@@ -706,6 +747,12 @@ def _bulk_ready(tmap: TableMap, steps: Sequence[tuple[Change, str, Any]]) -> boo
         op != "D" and (not change.old_key or change.old_key == change.key)
         for change, op, _row in steps
     )
+
+
+def _lags(changes: Sequence[Change]) -> tuple[float, ...]:
+    """Per change: milliseconds from its capture in the source until now (just committed)."""
+    committed = datetime.now(UTC)
+    return tuple((committed - c.captured_at).total_seconds() * 1000 for c in changes)
 
 
 def _latest_per_record(changes: Sequence[Change]) -> list[Change]:
