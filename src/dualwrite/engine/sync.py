@@ -268,7 +268,7 @@ class Link:
         the log and the records are read once."""
         table = source_table(tmap, direction)
         shared = self._shared_reads.get((direction, table.name))
-        if scan is not None and shared is not None and shared[:2] == (scan, after):
+        if scan is not None and shared is not None and shared[0] is scan and shared[1] == after:
             return shared[2], shared[3]
         reader = self._readers.setdefault(
             (tmap.name, direction), ChangeReader(self.source(direction), [table], self.batch_size)
