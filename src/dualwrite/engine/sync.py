@@ -690,11 +690,11 @@ class _Cursor:
     target transaction per batch of every map that shares the source."""
 
     stored: int
-    read: int = -1
-    stored_at: float = field(default_factory=time.monotonic)
+    read: int = field(init=False)
+    stored_at: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.read = max(self.read, self.stored)
+        self.store(self.stored)
 
     def due(self, upto: int) -> bool:
         """Store a run of other maps' changes anyway after a while, so a restart replays little."""
