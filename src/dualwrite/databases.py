@@ -71,21 +71,33 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
-
-
-# Execution option: the transaction only reads, so it need not take SQLite's write lock.
+# Execution options for SQLite transactions (other backends lock rows, not the database):
+# READS_ONLY: the transaction only reads, so it need not take the write lock even on a store
+# whose transactions mostly write; WRITES: it reads before it writes, so it takes the lock first.
 READS_ONLY = "dualwrite_reads_only"
+WRITES = "dualwrite_writes"
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
+def _sqlite_begin(write_locking: bool) -> Any:
     # A deferred transaction that reads, then writes after another connection committed, fails
     # at once with "database is locked" (the busy timeout does not apply to that upgrade).
     # Taking the write lock up front makes such transactions wait their turn instead; one that
     # only reads neither waits for writers nor holds them up.
-    reads_only = conn.get_execution_options().get(READS_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+    def begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        locks = not options.get(READS_ONLY, False) and (write_locking or options.get(WRITES))
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if locks else "BEGIN")
+
+    return begin
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Any]:
+    """`engine.begin()` for a transaction that reads before it writes (schema set-up checks
+    what exists, then creates): on SQLite it waits for other writers instead of failing with
+    "database is locked" when one commits in between. Driver errors become DW errors."""
+    with translate_errors(engine.url), engine.execution_options(**{WRITES: True}).begin() as conn:
+        yield conn
 
 
 def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -> Engine:
@@ -106,7 +118,7 @@ def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -
             ) from None
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate if write_locking else _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(write_locking))
         return engine
     if url.drivername.startswith("mysql"):
         kwargs.setdefault("connect_args", {"connect_timeout": 5, "charset": "utf8mb4"})

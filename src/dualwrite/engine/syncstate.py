@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from dualwrite.databases import translate_errors
+from dualwrite.databases import writing
 from dualwrite.stores.types import AutoId, LongText
 
 metadata = MetaData()
@@ -88,8 +88,8 @@ sync_conflicts = Table(
 
 
 def ensure_sync_schema(engine: Engine) -> None:
-    with translate_errors(engine.url):
-        metadata.create_all(engine)
+    with writing(engine) as conn:  # checks what exists, then creates what is missing
+        metadata.create_all(conn)
 
 
 def jsonable(value: Any) -> Any:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, MetaData, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from dualwrite.databases import display_url, make_engine, parse_url, translate_errors
+from dualwrite.databases import WRITES, display_url, make_engine, parse_url, translate_errors
 from dualwrite.errors import ERR
 from dualwrite.stores import dataverse, fo
 
@@ -121,7 +121,7 @@ def schema_gap(engine: Engine, metadata: MetaData) -> SchemaGap:
 def _create(engine: Engine, metadata: MetaData) -> None:
     try:
         # One transaction: SQLite and PostgreSQL roll back every CREATE if one fails.
-        with engine.begin() as conn:
+        with engine.execution_options(**{WRITES: True}).begin() as conn:
             metadata.create_all(conn)
     except SQLAlchemyError:
         if engine.dialect.name in ("mysql", "mariadb"):
@@ -183,7 +183,7 @@ def ensure_legal_entities(url: str, codes: Sequence[str]) -> list[LegalEntity]:
     table = fo.legalentities
     with connected(url) as engine:
         require_tables(engine, url, Side.FO, [table.name])
-        with engine.begin() as conn:
+        with engine.execution_options(**{WRITES: True}).begin() as conn:  # reads, then adds
             # MariaDB's collation takes `usmf` for `USMF`: compare as it does.
             fold = str.casefold if conn.dialect.name in ("mysql", "mariadb") else str
             have = {fold(c) for c in conn.scalars(select(table.c.legalentityid))}

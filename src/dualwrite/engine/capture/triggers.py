@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, Table, UniqueConstraint, text
 
-from dualwrite.databases import translate_errors
+from dualwrite.databases import translate_errors, writing
 from dualwrite.engine.capture.origin import MARIADB_VARIABLE, POSTGRES_SETTING
 from dualwrite.engine.capture.schema import ensure_capture_schema
 from dualwrite.errors import ERR
@@ -147,14 +147,14 @@ def install_capture(engine: Engine, tables: Sequence[Table]) -> None:
     """(Re)install capture on `tables`; from then on every committed write is in the log."""
     ensure_capture_schema(engine)
     install = {"postgresql": _postgresql, "sqlite": _sqlite}.get(engine.dialect.name, _mariadb)
-    with translate_errors(engine.url), engine.begin() as conn:
+    with writing(engine) as conn:  # DROP IF EXISTS looks before CREATE writes
         for table in tables:
             _ident(table.name)
             install(conn, table)
 
 
 def uninstall_capture(engine: Engine, tables: Sequence[Table]) -> None:
-    with translate_errors(engine.url), engine.begin() as conn:
+    with writing(engine) as conn:
         for table in tables:
             if engine.dialect.name == "postgresql":
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {_name(table.name)} ON {table.name}"))
