@@ -185,9 +185,15 @@ class Worker:
                 scans = link.scan([link.by_name[t.name] for t in tasks if t.state in LIVE])
             except DualWriteError:
                 scans = {}  # each map reads for itself and says what is wrong
+            # A map starts only after the maps it looks up have: were one to fail (a store
+            # busy or away), its records would fail their lookups instead of waiting for them.
+            starting = {t.name for t in tasks if t.state is MapState.INITIALIZING}
             for task in sorted(tasks, key=lambda t: order.index(t.name)):
+                if task.name in starting and starting & set(link.by_name[task.name].depends_on):
+                    continue  # the next pass tries again, after the failed one
                 try:
                     applied += self._step(link, task, scans)
+                    starting.discard(task.name)
                     if task.last_error is not None:  # it works again: the message is stale
                         self._note(task.id, None)
                 except DualWriteError as error:  # e.g. a data store is unreachable: retry later
