@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
@@ -127,6 +127,16 @@ def make_engine(raw: str | URL, *, write_locking: bool = False, **kwargs: Any) -
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine
+
+
+def create_missing(engine: Engine, metadata: MetaData) -> None:
+    """Create the tables of `metadata` that the database lacks. A look without a lock first:
+    pages and the worker call this often, and once the tables exist nobody need wait."""
+    with translate_errors(engine.url), engine.connect() as conn:
+        have = set(inspect(conn).get_table_names())
+    if any(table.name not in have for table in metadata.sorted_tables):
+        with writing(engine) as conn:  # checks again under the lock, creates what is missing
+            metadata.create_all(conn)
 
 
 # A pooled connection unused for this long is checked before it is handed out.

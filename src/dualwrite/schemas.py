@@ -292,6 +292,11 @@ class ChangeCounts(BaseModel):
     captured: int = Field(description="Captured on the source: taken so far plus still queued.")
     applied: int = Field(description="Records written to the other side (retries included).")
     failed: int = Field(description="Records sent to the error log.")
+    skipped: int = Field(
+        0,
+        description="Taken but not written: outside the map's filters or legal entities, "
+        "superseded by a later change in the same batch, or a conflict lost to the other side.",
+    )
 
 
 class TableMapRead(BaseModel):

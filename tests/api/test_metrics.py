@@ -85,7 +85,8 @@ def test_metrics_follow_the_maps(
     assert paused[("dualwrite_changes_captured_total", flow)] == 2  # queued, not taken yet
     assert paused[("dualwrite_changes_applied_total", flow)] == 0
 
-    # resumed: both applied; then one that does not fit Dataverse goes to the error log
+    # resumed: both applied; then one that does not fit Dataverse goes to the error log, and
+    # one that leaves the map's filters (no longer an organisation) is skipped
     with store.session() as session:
         admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")
         link = session.scalars(select(DualWriteLink)).one()
@@ -98,13 +99,17 @@ def test_metrics_follow_the_maps(
             text("UPDATE customersv3 SET primarycontactemail = :e WHERE customeraccount = :a"),
             {"e": "x" * 120 + "@example.com", "a": "US-000003"},
         )
+        conn.execute(
+            text("UPDATE customersv3 SET partytype = 'Person' WHERE customeraccount = 'US-000004'")
+        )
     engine.dispose()
     for _ in range(2):
         worker.tick()
     flowed = _samples(client, headers)
-    assert flowed[("dualwrite_changes_captured_total", flow)] == 3
+    assert flowed[("dualwrite_changes_captured_total", flow)] == 4
     assert flowed[("dualwrite_changes_applied_total", flow)] == 2
     assert flowed[("dualwrite_changes_failed_total", flow)] == 1
+    assert flowed[("dualwrite_changes_skipped_total", flow)] == 1
     assert flowed[("dualwrite_sync_errors_open", flow)] == 1
     with store.session() as session:
         admin = directory.get_user(session, "admin@contoso.onmicrosoft.com")

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, insert, select, text, update
 
 from dualwrite.engine import sync
 from dualwrite.engine.sync import Link
-from dualwrite.engine.syncstate import change_counts
+from dualwrite.engine.syncstate import change_counts, ensure_sync_schema
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.model import TableMap
 from dualwrite.maps.validate import validate, with_dependencies
@@ -265,7 +265,7 @@ def test_replaying_a_batch_is_harmless(link: Link) -> None:
     _catch_up(link)
     before = _scalar(link, "dv", "SELECT count(*) FROM account")
     with link.dv.connect() as conn:
-        taken, _applied, _failed = change_counts(conn, accounts.name, "fo_to_dv")
+        taken = change_counts(conn, accounts.name, "fo_to_dv")[0]
     with link.dv.begin() as conn:  # pretend the position was lost: replay everything
         conn.execute(text("UPDATE dw_sync_state SET position = 0"))
     with link.fo.begin() as conn:  # the next batch finds the position moved and starts over
@@ -280,6 +280,34 @@ def test_replaying_a_batch_is_harmless(link: Link) -> None:
     assert link.open_errors(accounts, "fo_to_dv") == []
     with link.fo.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(fo.customersv3)) == 60
+
+
+def test_counters_tell_written_changes_from_skipped_ones(link: Link) -> None:
+    """Changes to records out of the map's scope (another legal entity, persons for accounts) are
+    taken and counted as skipped, not applied; a data store set up before skipped changes were
+    counted gets the column with its counts kept."""
+    accounts = MAPS["Customers V3 (accounts)"]
+    with link.dv.connect() as conn:
+        before = change_counts(conn, accounts.name, "fo_to_dv")
+    with link.fo.begin() as conn:
+        changed = conn.execute(text("UPDATE customersv3 SET addresscity = 'Counted'")).rowcount
+    in_scope = _scalar(
+        link,
+        "fo",
+        "SELECT count(*) FROM customersv3 WHERE partytype = 'Organization' AND dataareaid = 'USMF'",
+    )
+    assert 0 < in_scope < changed  # type: ignore[operator]
+    _catch_up(link)
+    with link.dv.connect() as conn:
+        after = change_counts(conn, accounts.name, "fo_to_dv")
+    counted = tuple(a - b for a, b in zip(after, before, strict=True))
+    assert counted == (changed, in_scope, 0, changed - in_scope)  # type: ignore[operator]
+
+    with link.dv.begin() as conn:  # as an earlier version left it
+        conn.execute(text("ALTER TABLE dw_sync_counters DROP COLUMN skipped"))
+    ensure_sync_schema(link.dv)
+    with link.dv.connect() as conn:
+        assert change_counts(conn, accounts.name, "fo_to_dv") == (*after[:3], 0)
 
 
 def test_a_second_worker_never_applies_a_batch_twice(link: Link) -> None:
@@ -301,8 +329,8 @@ def test_a_second_worker_never_applies_a_batch_twice(link: Link) -> None:
         second = other.sync_batch(accounts, "fo_to_dv")  # started from the old position
         assert (second.applied, second.position) == (0, first.position)
         with link.dv.connect() as conn:
-            taken, applied, failed = change_counts(conn, accounts.name, "fo_to_dv")
-        assert (taken - before[0], applied - before[1], failed - before[2]) == (30, 30, 0)
+            after = change_counts(conn, accounts.name, "fo_to_dv")
+        assert tuple(a - b for a, b in zip(after, before, strict=True)) == (30, 30, 0, 0)
     finally:
         other.close()
 
@@ -371,7 +399,7 @@ def test_maps_on_one_table_share_a_pass_read_and_store_what_their_filters_leave_
 ) -> None:
     """Accounts (organisations) and contacts (persons) both read customers: in one worker pass
     the second reads nothing itself, and organisations' changes move the contacts' position
-    without a write (counted as handled, as records out of a map's filters always were)."""
+    without a write (counted as skipped: taken, neither applied nor failed)."""
     accounts, contacts = MAPS["Customers V3 (accounts)"], MAPS["Customers V3 (contacts)"]
     for tmap in (accounts, contacts):
         link.sync_until_idle(tmap)
@@ -393,8 +421,9 @@ def test_maps_on_one_table_share_a_pass_read_and_store_what_their_filters_leave_
             break
     assert link.position(contacts, "fo_to_dv") == link.head("fo_to_dv")
     with link.dv.connect() as conn:
-        taken, applied, failed = change_counts(conn, contacts.name, "fo_to_dv")
-    assert (taken - before[0], applied - before[1], failed) == (organizations, organizations, 0)
+        after = change_counts(conn, contacts.name, "fo_to_dv")
+    counted = tuple(a - b for a, b in zip(after, before, strict=True))
+    assert counted == (organizations, 0, 0, organizations)  # taken, applied, failed, skipped
     assert _scalar(link, "dv", "SELECT count(*) FROM account WHERE address1_city = 'Shared'") == (
         _scalar(
             link,

@@ -324,12 +324,17 @@ class Applier:
         self.upsert(conn, values, previous)
         return True
 
-    def apply_all(self, conn: Connection, records: list[tuple[Row, Row | None]]) -> None:
+    def writes(self, op: str, row: Row | None) -> bool:
+        """Whether `apply` writes this change: a delete, or a record in the map's scope."""
+        return op == "D" or (row is not None and self.matches(row))
+
+    def apply_all(self, conn: Connection, records: list[tuple[Row, Row | None]]) -> int:
         """Live sync of many upserts at once: (source key, current source row) of distinct
         records whose integration key did not change. One query finds the targets, inserts go
         in one bulk write, updates in one executemany per set of changed columns. The outcome is
         that of `apply` for each record in turn; whatever this cannot promise (two records on one
         target key, a record the database refuses) raises, and the caller goes record by record.
+        Returns how many records were in the map's scope (written, or already as they should be).
         """
         rows = [row for _key, row in records if row is not None]
         if self.direction == "fo_to_dv":  # scope needs no lookup: resolve only what is in it
@@ -340,7 +345,7 @@ class Applier:
             rows = [row for row in rows if self.matches(row)]
         prepared = [self.target_values(row) for row in rows]
         if not prepared:
-            return
+            return 0
         table = target_table(self.tmap, self.direction)
         key_columns = self.tmap.dv_key if self.direction == "fo_to_dv" else self.tmap.fo_key
         keys = [tuple(v[c] for c in key_columns) for v in prepared]
@@ -373,6 +378,7 @@ class Applier:
                 .values({c: bindparam(f"v_{c}") for c in columns})
             )
             conn.execute(statement, params_list)
+        return len(prepared)
 
     def _resolve_ahead(self, rows: list[Row]) -> None:
         """Fill the resolver's cache with one query per lookup for all of `rows`."""

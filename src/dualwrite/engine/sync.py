@@ -243,7 +243,7 @@ class Link:
                 # no record to write, no conflict to decide: store where the map is, no more.
                 self._store_position(tmap, direction, cursor.stored, upto, len(changes))
                 cursor.store(upto)
-                return BatchResult(len(changes), 0, 0, upto, _lags(changes))
+                return BatchResult(0, len(changes), 0, upto, _lags(changes))
             # The other direction's position lives in this direction's source store.
             reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
         batch = _Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
@@ -281,12 +281,12 @@ class Link:
     def _store_position(
         self, tmap: TableMap, direction: Direction, expected: int, upto: int, taken: int
     ) -> None:
-        """Move the stored position past changes that needed no write (they count as handled,
-        as when a batch finds records out of the map's filters)."""
+        """Move the stored position past changes that needed no write (records out of the
+        map's filters: taken, neither applied nor failed)."""
         target = self.target(direction)
         with translate_errors(target.url), target.begin() as conn:
             set_position(conn, tmap.name, direction, upto, expected=expected)
-            count_changes(conn, tmap.name, direction, taken, taken, 0)
+            count_changes(conn, tmap.name, direction, taken, 0, 0, skipped=taken)
 
     def _apply_batch(self, batch: _Batch, together: bool) -> tuple[int, int]:
         """One target transaction: conflicts decided, records applied, errors logged, position
@@ -311,18 +311,18 @@ class Link:
             if together:
                 try:
                     if _bulk_ready(tmap, steps):
-                        applier.apply_all(conn, [(change.key, row) for change, _op, row in steps])
+                        records = [(change.key, row) for change, _op, row in steps]
+                        applied = applier.apply_all(conn, records)
                     else:
                         for change, op, row in steps:
-                            applier.apply(conn, op, change.key, row, change.old_key)
+                            applied += applier.apply(conn, op, change.key, row, change.old_key)
                 except (RecordError, DBAPIError) as exc:
                     raise _Replay from exc
-                applied = len(steps)
             else:
                 for change, op, row in steps:
                     reason = applier.apply_safely(conn, op, change.key, row, change.old_key)
                     if reason is None:
-                        applied += 1
+                        applied += applier.writes(op, row)  # out of the filters: skipped
                     else:
                         failures.append((change, row, reason))
             if has_open_errors:
@@ -334,7 +334,9 @@ class Link:
                 failed += 1
                 record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
             set_position(conn, tmap.name, direction, batch.upto, expected=batch.position)
-            count_changes(conn, tmap.name, direction, len(batch.changes), applied, failed)
+            taken = len(batch.changes)
+            skipped = taken - applied - failed  # out of scope, superseded, conflicts lost
+            count_changes(conn, tmap.name, direction, taken, applied, failed, skipped)
         return applied, failed
 
     def _recreated(

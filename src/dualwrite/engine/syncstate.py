@@ -24,11 +24,13 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 
-from dualwrite.databases import writing
+from dualwrite.databases import create_missing, translate_errors, writing
 from dualwrite.stores.types import AutoId, LongText
 
 metadata = MetaData()
@@ -43,7 +45,7 @@ sync_state = Table(
 )
 
 # Running totals per map and direction, committed with the rows like the position: what the
-# metrics report as changes captured (taken + still queued), applied and failed.
+# metrics report as changes captured (taken + still queued), applied, failed and skipped.
 sync_counters = Table(
     "dw_sync_counters",
     metadata,
@@ -52,6 +54,8 @@ sync_counters = Table(
     Column("taken", BigInteger, nullable=False),  # changes read from the source's queue
     Column("applied", BigInteger, nullable=False),  # records written to the target
     Column("failed", BigInteger, nullable=False),  # records sent to the error log
+    # Taken but not written: out of the map's scope, superseded within a batch, conflict lost.
+    Column("skipped", BigInteger, nullable=False, server_default="0"),
 )
 
 sync_errors = Table(
@@ -88,8 +92,14 @@ sync_conflicts = Table(
 
 
 def ensure_sync_schema(engine: Engine) -> None:
-    with writing(engine) as conn:  # checks what exists, then creates what is missing
-        metadata.create_all(conn)
+    create_missing(engine, metadata)
+    with translate_errors(engine.url), engine.connect() as conn:
+        counters = {c["name"] for c in inspect(conn).get_columns(sync_counters.name)}
+    if "skipped" not in counters:  # a data store set up before skipped changes were counted
+        with writing(engine) as conn:
+            conn.execute(
+                text(f"ALTER TABLE {sync_counters.name} ADD skipped BIGINT NOT NULL DEFAULT 0")
+            )
 
 
 def jsonable(value: Any) -> Any:
@@ -147,31 +157,34 @@ def set_position(
 
 
 def count_changes(
-    conn: Connection, map_name: str, direction: str, taken: int, applied: int, failed: int
+    conn: Connection,
+    map_name: str,
+    direction: str,
+    taken: int,
+    applied: int,
+    failed: int,
+    skipped: int = 0,
 ) -> None:
     where = (sync_counters.c.map_name == map_name, sync_counters.c.direction == direction)
     c = sync_counters.c
+    counts = {"taken": taken, "applied": applied, "failed": failed, "skipped": skipped}
     result = conn.execute(
-        update(sync_counters)
-        .where(*where)
-        .values(taken=c.taken + taken, applied=c.applied + applied, failed=c.failed + failed)
+        update(sync_counters).where(*where).values({k: c[k] + v for k, v in counts.items()})
     )
     if not result.rowcount:
         conn.execute(
-            sync_counters.insert().values(
-                map_name=map_name, direction=direction, taken=taken, applied=applied, failed=failed
-            )
+            sync_counters.insert().values(map_name=map_name, direction=direction, **counts)
         )
 
 
-def change_counts(conn: Connection, map_name: str, direction: str) -> tuple[int, int, int]:
-    """(taken, applied, failed) so far; zeros before the first batch."""
+def change_counts(conn: Connection, map_name: str, direction: str) -> tuple[int, int, int, int]:
+    """(taken, applied, failed, skipped) so far; zeros before the first batch."""
     c = sync_counters.c
-    query = select(c.taken, c.applied, c.failed).where(
+    query = select(c.taken, c.applied, c.failed, c.skipped).where(
         c.map_name == map_name, c.direction == direction
     )
     row = conn.execute(query).first()
-    return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
+    return (0, 0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def record_error(

@@ -27,6 +27,7 @@ from dualwrite.engine.apply import Direction
 from dualwrite.engine.capture.reader import Scan
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import BatchResult, Link, Master, directions
+from dualwrite.engine.syncstate import ensure_sync_schema
 from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
 from dualwrite.link.links import link_maps
@@ -83,12 +84,19 @@ class Worker:
             for old in [k for k in self._links if k[0] == link_id]:
                 self._links.pop(old).close()
             link = session.get_one(DualWriteLink, link_id)
-            self._links[key] = Link(
+            engine = Link(
                 link.fo_environment.data_store_url,
                 link.platform_environment.dataverse_url or "",
                 frozenset(link.legal_entity_ids),
                 link_maps(link),
             )
+            try:  # bookkeeping tables of stores set up by an earlier version brought up to date
+                for store in (engine.fo, engine.dv):
+                    ensure_sync_schema(store)
+            except DualWriteError:
+                engine.close()
+                raise
+            self._links[key] = engine
         return self._links[key]
 
     def _active(self) -> list[tuple[Link, list[MapTask]]]:
@@ -177,8 +185,9 @@ class Worker:
         return out
 
     def tick(self) -> int:
-        """One pass over every active map; returns how many changes were applied."""
-        applied = 0
+        """One pass over every active map; returns how many changes it handled (applied,
+        skipped or failed): 0 means there was nothing to do."""
+        handled = 0
         for link, tasks in self._active():
             order = [m.name for m in link.maps]
             try:  # one look at each source's log tells the maps with nothing to do
@@ -192,7 +201,7 @@ class Worker:
                 if task.name in starting and starting & set(link.by_name[task.name].depends_on):
                     continue  # the next pass tries again, after the failed one
                 try:
-                    applied += self._step(link, task, scans)
+                    handled += self._step(link, task, scans)
                     starting.discard(task.name)
                     if task.last_error is not None:  # it works again: the message is stale
                         self._note(task.id, None)
@@ -200,7 +209,7 @@ class Worker:
                     self._note(task.id, error.message)
                     fields = {"map": task.name, "state": task.state.value, "code": error.code}
                     log.warning("map %s: %s", task.name, error, extra=fields)
-        return applied
+        return handled
 
     def _step(self, link: Link, task: MapTask, scans: dict[Direction, Scan]) -> int:
         tmap = link.by_name[task.name]
@@ -225,18 +234,16 @@ class Worker:
             with self.store.session() as session:
                 engine_transition(session, task.id, MapState.INITIALIZING, MapAction.INITIALIZED)
             return 0
-        applied = 0
-        idle = True
+        handled = 0  # applied, skipped or failed: a batch of skipped changes is work done too
         for direction in directions(tmap):
             result = link.sync_batch(tmap, direction, scans.get(direction))
             if self.on_batch is not None:
                 self.on_batch(task.name, direction, result)
-            applied += result.applied
-            idle = idle and result.applied + result.skipped + result.failed == 0
-        if task.state is MapState.RESUMING and idle:
+            handled += result.applied + result.skipped + result.failed
+        if task.state is MapState.RESUMING and handled == 0:
             with self.store.session() as session:
                 engine_transition(session, task.id, MapState.RESUMING, MapAction.CAUGHT_UP)
-        return applied
+        return handled
 
     def _enforce_queue_limits(self, link: Link, task: MapTask) -> None:
         count, size, oldest = link.queue_stats(link.by_name[task.name])
@@ -267,7 +274,7 @@ class Worker:
             )
 
     def _idle(self) -> None:
-        """Nothing applied: wait for news. Only when every source is PostgreSQL can the worker
+        """Nothing to do: wait for news. Only when every source is PostgreSQL can the worker
         sleep until NOTIFY; with any polled source it checks again after `poll_seconds`."""
         engines = [e for link in self._links.values() for e in (link.fo, link.dv)]
         if engines and all(e.dialect.name == "postgresql" for e in engines):

@@ -38,7 +38,7 @@ def engine_link(link: DualWriteLink) -> Iterator[Link]:
 
 def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCounts]]:
     """Per direction: captured changes not applied yet (what a paused map is holding), and the
-    running totals of changes captured, applied and failed."""
+    running totals of changes captured, applied, failed and skipped."""
     tmap = engine.by_name[name]
     queued: dict[str, int] = {}
     counts: dict[str, ChangeCounts] = {}
@@ -46,7 +46,7 @@ def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCoun
         target = engine.target(direction)
         with translate_errors(target.url), target.connect() as conn:
             position = get_position(conn, tmap.name, direction)
-            taken, applied, failed = change_counts(conn, tmap.name, direction)
+            taken, applied, failed, skipped = change_counts(conn, tmap.name, direction)
         waiting = 0
         if position is not None:
             source = engine.source(direction)
@@ -57,7 +57,12 @@ def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCoun
                 )
                 waiting = int(conn.scalar(query) or 0)
         queued[direction] = waiting
-        counts[direction] = ChangeCounts(captured=taken + waiting, applied=applied, failed=failed)
+        counts[direction] = ChangeCounts(
+            captured=taken + waiting,
+            applied=applied,
+            failed=failed,
+            skipped=skipped,
+        )
     return queued, counts
 
 

@@ -1,6 +1,6 @@
 """Prometheus metrics of dual-write, computed when scraped from the control store and the data
-stores: map states, changes captured/applied/failed, queued changes and lag per direction, open
-errors, initial sync progress, links whose data stores cannot be reached, and jobs.
+stores: map states, changes captured/applied/failed/skipped, queued changes and lag per
+direction, open errors, initial sync progress, links whose data stores cannot be reached, and jobs.
 
 The change totals are kept in the target data stores, committed with the rows they count, so
 they survive restarts and are the same whichever process serves the scrape."""
@@ -38,6 +38,11 @@ def _counters(registry: CollectorRegistry) -> dict[str, Counter]:
         "captured": counter("dualwrite_changes_captured", "Changes captured on the source side."),
         "applied": counter("dualwrite_changes_applied", "Records written to the other side."),
         "failed": counter("dualwrite_changes_failed", "Records sent to the error log."),
+        "skipped": counter(
+            "dualwrite_changes_skipped",
+            "Changes taken but not written: outside the map's filters or legal entities, "
+            "superseded, or a conflict lost.",
+        ),
     }
 
 
@@ -114,7 +119,7 @@ def _link_metrics(
             g["lag"].labels(env, m.name, direction).set(lag.get(direction, 0.0))
             g["errors"].labels(env, m.name, direction).set(errors.get((m.name, direction), 0))
         for direction, counts in m.changes.items():
-            for name in ("captured", "applied", "failed"):
+            for name in ("captured", "applied", "failed", "skipped"):
                 c[name].labels(env, m.name, direction).inc(getattr(counts, name))
         if m.initial_sync:
             g["initial"].labels(env, m.name, "done").set(m.progress_done)

@@ -12,7 +12,7 @@ from sqlalchemy import (
     func,
 )
 
-from dualwrite.databases import writing
+from dualwrite.databases import create_missing
 from dualwrite.stores.types import AutoId, LongText, Moment
 
 metadata = MetaData()
@@ -56,5 +56,4 @@ queue_guard = Table(
 
 
 def ensure_capture_schema(engine: Engine) -> None:
-    with writing(engine) as conn:  # checks what exists, then creates what is missing
-        metadata.create_all(conn)
+    create_missing(engine, metadata)
