@@ -11,7 +11,7 @@ from sqlalchemy import event, func, insert, select, text, update
 
 from dualwrite.engine import sync
 from dualwrite.engine.sync import Link
-from dualwrite.engine.syncstate import change_counts, ensure_sync_schema
+from dualwrite.engine.syncstate import change_counts
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.model import TableMap
 from dualwrite.maps.validate import validate, with_dependencies
@@ -305,9 +305,29 @@ def test_counters_tell_written_changes_from_skipped_ones(link: Link) -> None:
 
     with link.dv.begin() as conn:  # as an earlier version left it
         conn.execute(text("ALTER TABLE dw_sync_counters DROP COLUMN skipped"))
-    ensure_sync_schema(link.dv)
+    one = _scalar(
+        link,
+        "fo",
+        "SELECT min(customeraccount) FROM customersv3 "
+        "WHERE partytype = 'Organization' AND dataareaid = 'USMF'",
+    )
+    with link.fo.begin() as conn:
+        conn.execute(
+            text("UPDATE customersv3 SET addresscity = 'Upgraded' WHERE customeraccount = :a"),
+            {"a": one},
+        )
+    upgraded = Link(link.fo_url, link.dv_url, link.legal_entities, list(MAPS.values()))
+    try:  # the new version's worker adds the column and goes on counting from what was there
+        upgraded.sync_until_idle(accounts)
+    finally:
+        upgraded.close()
     with link.dv.connect() as conn:
-        assert change_counts(conn, accounts.name, "fo_to_dv") == (*after[:3], 0)
+        assert change_counts(conn, accounts.name, "fo_to_dv") == (
+            after[0] + 1,
+            after[1] + 1,
+            after[2],
+            0,
+        )
 
 
 def test_a_second_worker_never_applies_a_batch_twice(link: Link) -> None:

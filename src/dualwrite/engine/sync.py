@@ -97,6 +97,8 @@ class Link:
     _cursors: dict[tuple[str, str], _Cursor] = field(default_factory=dict, init=False)
     _scanners: dict[Direction, ChangeReader] = field(default_factory=dict, init=False)
     _plans: dict[tuple[str, str], Plan] = field(default_factory=dict, init=False)
+    # Directions whose target's bookkeeping tables were checked by this Link (sync_batch).
+    _bookkept: set[str] = field(default_factory=set, init=False)
     # Per direction and source table: the last read in a worker pass (see _read).
     _shared_reads: dict[tuple[str, str], tuple[Scan, int, list[Change], int]] = field(
         default_factory=dict, init=False
@@ -211,6 +213,9 @@ class Link:
         if cursor and scan and scan.idle(table, cursor.read) and not cursor.due(scan.upto):
             cursor.read = max(cursor.read, scan.upto)
             return BatchResult(0, 0, 0, cursor.read)
+        if direction not in self._bookkept:  # once per Link: a store set up by an earlier
+            ensure_sync_schema(self.target(direction))  # version gets what it lacks
+            self._bookkept.add(direction)
         for _attempt in range(2):
             cursor = self._cursors.get(key)
             if cursor is None:

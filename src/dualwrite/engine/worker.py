@@ -27,7 +27,6 @@ from dualwrite.engine.apply import Direction
 from dualwrite.engine.capture.reader import Scan
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import BatchResult, Link, Master, directions
-from dualwrite.engine.syncstate import ensure_sync_schema
 from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
 from dualwrite.link.links import link_maps
@@ -84,19 +83,12 @@ class Worker:
             for old in [k for k in self._links if k[0] == link_id]:
                 self._links.pop(old).close()
             link = session.get_one(DualWriteLink, link_id)
-            engine = Link(
+            self._links[key] = Link(
                 link.fo_environment.data_store_url,
                 link.platform_environment.dataverse_url or "",
                 frozenset(link.legal_entity_ids),
                 link_maps(link),
             )
-            try:  # bookkeeping tables of stores set up by an earlier version brought up to date
-                for store in (engine.fo, engine.dv):
-                    ensure_sync_schema(store)
-            except DualWriteError:
-                engine.close()
-                raise
-            self._links[key] = engine
         return self._links[key]
 
     def _active(self) -> list[tuple[Link, list[MapTask]]]:
