@@ -192,7 +192,9 @@ class Link:
         scans = {}
         for direction, after in behind.items():
             source = self.source(direction)
-            scanner = self._scanners.setdefault(direction, ChangeReader(source, []))
+            if direction not in self._scanners:
+                self._scanners[direction] = ChangeReader(source, [])
+            scanner = self._scanners[direction]
             with translate_errors(source.url), _reading(source) as conn:
                 scans[direction] = scanner.scan(after, conn)
         return scans
@@ -233,6 +235,7 @@ class Link:
     def _sync_batch(
         self, tmap: TableMap, direction: Direction, cursor: _Cursor, scan: Scan | None
     ) -> BatchResult:
+        key = (tmap.name, direction)
         source = self.source(direction)
         reverse = _reverse(tmap, direction)
         with translate_errors(source.url), _reading(source) as sconn:
@@ -242,7 +245,9 @@ class Link:
             if not changes and not cursor.due(upto):  # only other maps' changes: nothing to store
                 cursor.read = upto
                 return BatchResult(0, 0, 0, upto)
-            plan = self._plans.setdefault((tmap.name, direction), plan_for(tmap, direction))
+            if key not in self._plans:  # (setdefault would build one every batch)
+                self._plans[key] = plan_for(tmap, direction)
+            plan = self._plans[key]
             if not any(c.op == "D" or (c.row is not None and plan.matches(c.row)) for c in changes):
                 # Nothing passes the map's filters (e.g. contacts seeing organisations' changes):
                 # no record to write, no conflict to decide: store where the map is, no more.
@@ -253,11 +258,10 @@ class Link:
             reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
         batch = _Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
         try:  # the common case in one go, no savepoints
-            applied, failed = self._apply_batch(batch, together=True)
+            applied, skipped, failed = self._apply_batch(batch, together=True)
         except _Replay:  # something failed and all of it was rolled back: record by record
-            applied, failed = self._apply_batch(batch, together=False)
+            applied, skipped, failed = self._apply_batch(batch, together=False)
         cursor.store(upto)
-        skipped = len(changes) - applied - failed
         return BatchResult(applied, skipped, failed, upto, _lags(changes))
 
     def _read(
@@ -275,10 +279,10 @@ class Link:
         shared = self._shared_reads.get((direction, table.name))
         if scan is not None and shared is not None and shared[0] is scan and shared[1] == after:
             return shared[2], shared[3]
-        reader = self._readers.setdefault(
-            (tmap.name, direction), ChangeReader(self.source(direction), [table], self.batch_size)
-        )
-        changes, upto = reader.read(after, conn)
+        key = (tmap.name, direction)
+        if key not in self._readers:
+            self._readers[key] = ChangeReader(self.source(direction), [table], self.batch_size)
+        changes, upto = self._readers[key].read(after, conn)
         if scan is not None:
             self._shared_reads[(direction, table.name)] = (scan, after, changes, upto)
         return changes, upto
@@ -293,10 +297,11 @@ class Link:
             set_position(conn, tmap.name, direction, upto, expected=expected)
             count_changes(conn, tmap.name, direction, taken, 0, 0, skipped=taken)
 
-    def _apply_batch(self, batch: _Batch, together: bool) -> tuple[int, int]:
+    def _apply_batch(self, batch: _Batch, together: bool) -> tuple[int, int, int]:
         """One target transaction: conflicts decided, records applied, errors logged, position
-        and counters stored. `together`: apply everything at once and raise _Replay on any
-        failure; otherwise each record under a savepoint, failures going to the error log."""
+        and counters stored; returns (applied, skipped, failed). `together`: apply everything at
+        once and raise _Replay on any failure; otherwise each record under a savepoint, failures
+        going to the error log."""
         tmap, direction = batch.tmap, batch.direction
         applied = failed = 0
         with self._applier(tmap, direction) as (conn, applier):
@@ -342,7 +347,7 @@ class Link:
             taken = len(batch.changes)
             skipped = taken - applied - failed  # out of scope, superseded, conflicts lost
             count_changes(conn, tmap.name, direction, taken, applied, failed, skipped)
-        return applied, failed
+        return applied, skipped, failed
 
     def _recreated(
         self, tmap: TableMap, direction: Direction, key: dict[str, Any]
