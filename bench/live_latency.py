@@ -34,6 +34,7 @@ from dualwrite.control.store import ControlStore
 from dualwrite.engine.sync import BatchResult, Link
 from dualwrite.engine.worker import Worker
 from dualwrite.identity import directory
+from dualwrite.installation import operators
 from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
 from dualwrite.link import links, tablemaps, wizard
@@ -135,7 +136,8 @@ def through_worker(
     change too, and each pass takes turns over nine maps)."""
     fo_url, dv_url = fresh_postgres("dw_bench_lat_fo"), fresh_postgres("dw_bench_lat_dv")
     with tempfile.TemporaryDirectory(prefix="dw-bench-") as home:
-        settings = Settings(home=Path(home))
+        # The bench names its PostgreSQL stores, as an installation operator would.
+        settings = Settings(home=Path(home), store_servers=["127.0.0.1:5432"])
         store = ControlStore(settings.control_url)
         store.upgrade()
         with store.session() as session:
@@ -148,17 +150,18 @@ def through_worker(
                 admin_name="Bench Admin",
                 admin_password=secrets.token_urlsafe(16),
             )
+            operators.make_operator(session, admin)
             project = projects.create_project(session, admin, "Bench")
             spec = EnvironmentSpec(name="bench", data_store_url=fo_url, legal_entities=["USMF"])
             env = environments.deploy_environment(session, settings, admin, project, spec)
             target = platform.create_environment(
                 session,
+                settings,
                 admin,
                 name="Bench",
                 region="West US",
                 dataverse=True,
                 dataverse_url=dv_url,
-                default_url="",
             )
             ppi.integrate(session, env, target)
             dualwrite_app.install(session, env, target)

@@ -29,6 +29,13 @@ SERVER_URLS = {
 }
 
 
+def store_servers() -> list[str]:
+    """host:port of the test servers: where tests may name data stores (the allow-list), and
+    a port nothing listens on, allowed like a server that is down."""
+    servers = [f"{make_url(u).host}:{make_url(u).port}" for u in SERVER_URLS.values()]
+    return [*servers, "127.0.0.1:1"]
+
+
 def services_required() -> bool:
     return (
         os.environ.get("DUALWRITE_TEST_REQUIRE_SERVICES") == "1"

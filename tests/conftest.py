@@ -13,7 +13,7 @@ from backends import backend_params, fresh_database
 from dualwrite.api.app import create_app
 from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
-from factories import PASSWORD, add_user, bootstrap
+from factories import PASSWORD, add_user, bootstrap, settings_for
 
 Headers = dict[str, str]
 
@@ -43,7 +43,7 @@ def database_url(backend: str, new_database: Callable[[str], str]) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=None, login_max_failures=3)
+    return settings_for(tmp_path, login_max_failures=3)
 
 
 @pytest.fixture

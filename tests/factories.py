@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backends import store_servers
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.worker import Worker
 from dualwrite.identity import directory
+from dualwrite.installation import operators
 from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
 from dualwrite.link import links, wizard
@@ -18,8 +23,22 @@ from dualwrite.settings import Settings
 PASSWORD = "correct horse battery staple"
 
 
+def settings_for(tmp_path: Path, **values: Any) -> Settings:
+    """Settings in a temporary home that let an installation operator name data stores in the
+    test's folder and on the test servers."""
+    return Settings(
+        home=tmp_path / "home",
+        database_url=None,
+        store_directories=[tmp_path],
+        store_servers=store_servers(),
+        **values,
+    )
+
+
 def bootstrap(session: Session, domain: str = "contoso.onmicrosoft.com") -> User:
-    """A tenant and its first Global administrator, as `dualwrite init` makes them."""
+    """A tenant and its first Global administrator, as `dualwrite init` makes them: the first
+    tenant's administrator is the installation operator, later tenants' are not."""
+    first = operators.operator_count(session) == 0
     _tenant, admin = directory.create_tenant(
         session,
         None,
@@ -29,6 +48,8 @@ def bootstrap(session: Session, domain: str = "contoso.onmicrosoft.com") -> User
         admin_name="Tenant Admin",
         admin_password=PASSWORD,
     )
+    if first:
+        operators.make_operator(session, admin)
     return admin
 
 
@@ -61,12 +82,12 @@ def linked_world(session: Session, settings: Settings, fo_url: str, dv_url: str)
     env = environments.deploy_environment(session, settings, admin, project, spec)
     target = platform.create_environment(
         session,
+        settings,
         admin,
         name="Sales",
         region="West US",
         dataverse=True,
         dataverse_url=dv_url,
-        default_url="",
     )
     # What the Power Platform integration and dual-write application jobs do, in this session.
     ppi.integrate(session, env, target)

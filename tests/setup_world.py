@@ -73,12 +73,12 @@ def setup_world(
         ):
             target = platform.create_environment(
                 session,
+                settings,
                 admin,
                 name=name,
                 region=region,
                 dataverse=True,
                 dataverse_url=url,
-                default_url=platform.default_dataverse_url(settings, name),
             )
             platform.add_admin(session, admin, target, em.upn)
     return SetupWorld(store, settings)

@@ -12,6 +12,7 @@ from dualwrite.control.models import FoEnvironment, Job
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.identity import directory
+from dualwrite.installation import operators
 from dualwrite.jobs.model import job_error
 from dualwrite.jobs.runner import run_job
 from dualwrite.lifecycle import dualwrite_app, linking, ppi
@@ -112,6 +113,7 @@ def build_demo_world(
                 admin_name="Contoso Administrator",
                 admin_password=password,
             )
+            operators.make_operator(session, admin)  # as `dualwrite init` makes the first admin
             directory.assign_license(session, admin, admin.upn, "D365_UNIFIED_OPERATIONS")
             project = create_project(session, admin, PROJECT)
             spec = fo_environments.EnvironmentSpec(
@@ -120,12 +122,12 @@ def build_demo_world(
             fo_env = fo_environments.deploy_environment(session, settings, admin, project, spec)
             dataverse = platform.create_environment(
                 session,
+                settings,
                 admin,
                 name=PLATFORM_ENVIRONMENT,
                 region="West US",
                 dataverse=True,
                 dataverse_url=None,
-                default_url=platform.default_dataverse_url(settings, PLATFORM_ENVIRONMENT),
             )
             fo_url = fo_env.data_store_url
             dataverse_url = dataverse.dataverse_url

@@ -207,6 +207,28 @@ class _Catalogue:
         "Cannot use the folder {folder} for the database at {url}: {problem}.",
         "Point the URL (or DUALWRITE_HOME / --home) at a folder that can be created and written.",
     )
+    STORE_LOCATION_RESERVED = CatalogueEntry(
+        "DW2007",
+        PermissionDeniedError,
+        "Naming where a data store lives ({url}) is an installation operator's action.",
+        "Leave the database URL out and a data store is created for you; or ask an "
+        "installation operator to create the environment on that database.",
+    )
+    STORE_LOCATION_NOT_ALLOWED = CatalogueEntry(
+        "DW2008",
+        ValidationError,
+        "{url} is outside the locations this installation allows for data stores ({allowed}).",
+        "Use a location inside one of them, or allow it in the settings "
+        "(DUALWRITE_STORE_DIRECTORIES for SQLite folders, DUALWRITE_STORE_SERVERS for "
+        "host:port of PostgreSQL or MariaDB servers); nothing was created.",
+    )
+    DATA_STORE_TAKEN = CatalogueEntry(
+        "DW2009",
+        ConflictError,
+        "The database at {url} already belongs to another environment.",
+        "Every environment needs a database of its own: name another one, or leave the URL out "
+        "to get a new one; nothing was created.",
+    )
     ENVIRONMENT_DOWNTIME = CatalogueEntry(
         "DW2004",
         InvalidStateError,
@@ -454,8 +476,8 @@ class _Catalogue:
     SIGN_IN_THROTTLED = CatalogueEntry(
         "DW3002",
         ThrottledError,
-        "Too many failed sign-ins for this account.",
-        "Wait {seconds} seconds before trying again.",
+        "Too many failed sign-ins from this address.",
+        "Wait {seconds} seconds before trying again (each further failure doubles the wait).",
     )
     NOT_SIGNED_IN = CatalogueEntry(
         "DW3003",

@@ -75,6 +75,7 @@ class UserRead(BaseModel):
     roles: list[str]
     licenses: list[str]
     is_active: bool
+    installation_operator: bool = False  # above every tenant (see `dualwrite operator`)
 
     @classmethod
     def of(cls, user: User) -> UserRead:
@@ -85,6 +86,7 @@ class UserRead(BaseModel):
             roles=[r.value for r in user.role_names],
             licenses=sorted(a.sku for a in user.licenses),
             is_active=user.is_active,
+            installation_operator=user.is_operator,
         )
 
 

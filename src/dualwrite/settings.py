@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dualwrite.stores.locations import canonical_server
 
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - a marker, refused outside development
 
@@ -35,10 +37,38 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `dualwrite serve` listens on.")
     session_hours: int = Field(default=12, description="Lifetime of a sign-in session or token.")
     login_max_failures: int = Field(
-        default=5, description="Failed sign-ins allowed per account within the throttle window."
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed for one account from one address within the "
+        "throttle window; past it that address waits, with a wait that doubles per failure.",
+    )
+    login_source_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins allowed from one address (any accounts) within the window.",
+    )
+    login_account_max_failures: int = Field(
+        default=50,
+        ge=1,
+        description="Failed sign-ins of one account (from any addresses) within the window that "
+        "mark it as under attack: then every address that failed on it waits, while addresses "
+        "that have not failed can still sign in.",
     )
     login_window_seconds: int = Field(
-        default=300, description="Throttle window and lock-out time after too many failures."
+        default=300, ge=1, description="Throttle window, and the longest wait it imposes."
+    )
+    login_backoff_seconds: int = Field(
+        default=15, ge=1, description="First wait past a throttle limit; doubles per failure."
+    )
+    store_directories: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders (comma-separated) where installation operators may name SQLite "
+        "data stores. Everyone else gets stores created under the data directory.",
+    )
+    store_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Database servers (comma-separated host:port) where installation operators "
+        "may name PostgreSQL or MariaDB data stores.",
     )
     log_format: Literal["text", "json"] = Field(
         default="text",
@@ -47,6 +77,18 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
         default="warning", description="Least severe server log records written."
     )
+
+    @field_validator("store_directories", "store_servers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("store_servers")
+    @classmethod
+    def _servers(cls, value: list[str]) -> list[str]:
+        return [canonical_server(entry) for entry in value]
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod
@@ -70,9 +112,10 @@ class Settings(BaseSettings):
     def environments_dir(self) -> Path:
         return self.home / "environments"
 
-    def default_store_url(self, folder: str, filename: str) -> str:
-        """Where an environment's SQLite data store goes when no database URL is given."""
-        return f"sqlite:///{self.environments_dir / folder / filename}"
+    def default_store_url(self, tenant: str, folder: str, filename: str) -> str:
+        """Where an environment's SQLite data store goes when no database URL is given: a
+        folder per tenant, so equal names in two tenants never meet."""
+        return f"sqlite:///{self.environments_dir / tenant / folder / filename}"
 
     @property
     def credentials_file(self) -> Path:

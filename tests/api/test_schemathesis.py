@@ -21,7 +21,7 @@ from factories import PASSWORD, linked_world
 # Schemathesis reads the schema when the module is collected, so the app exists from then on;
 # its world is built (and its folder removed) by the module fixture below.
 HOME = Path(tempfile.mkdtemp(prefix="dualwrite-schemathesis-"))
-CONFIG = Settings(home=HOME, database_url=None)
+CONFIG = Settings(home=HOME, database_url=None, store_directories=[HOME])
 STORE = ControlStore(CONFIG.control_url)
 APP = create_app(CONFIG, STORE)
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)

@@ -140,12 +140,12 @@ def _world(store: ControlStore, settings: Settings) -> None:
         env = environments.deploy_environment(session, settings, admin, project, spec)
         target = platform.create_environment(
             session,
+            settings,
             admin,
             name="Sales",
             region="West US",
             dataverse=True,
             dataverse_url=None,
-            default_url=platform.default_dataverse_url(settings, "Sales"),
         )
         platform.add_admin(session, admin, target, "em@contoso.onmicrosoft.com")
         ppi.integrate(session, env, target)

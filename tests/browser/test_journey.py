@@ -34,12 +34,12 @@ def build_world(server: LiveServer) -> None:
         ).data_store_url
         platform.create_environment(
             session,
+            server.settings,
             admin,
             name="Field Service",
             region="East US",
             dataverse=True,
             dataverse_url=None,
-            default_url=platform.default_dataverse_url(server.settings, "Field Service"),
         )
     seed_fo(url, legal_entities=["USMF", "DEMF"], customers=20)
 

@@ -40,12 +40,12 @@ def linked(live_server: LiveServer) -> LiveServer:
         env = environments.deploy_environment(session, live_server.settings, admin, project, spec)
         target = platform.create_environment(
             session,
+            live_server.settings,
             admin,
             name="Sales",
             region="West US",
             dataverse=True,
             dataverse_url=None,
-            default_url=platform.default_dataverse_url(live_server.settings, "Sales"),
         )
         ppi.integrate(session, env, target)
         dualwrite_app.install(session, env, target)

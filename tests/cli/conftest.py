@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from backends import store_servers
 from clirun import Run
 from dualwrite.cli.app import app
 from factories import PASSWORD
@@ -21,6 +22,9 @@ def home(tmp_path: Path) -> Path:
 def run(home: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.delenv("DUALWRITE_TOKEN", raising=False)
     monkeypatch.delenv("DUALWRITE_HOME", raising=False)
+    # As an installation would allow: its operator may name stores here and on the test servers.
+    monkeypatch.setenv("DUALWRITE_STORE_DIRECTORIES", str(home.parent))
+    monkeypatch.setenv("DUALWRITE_STORE_SERVERS", ",".join(store_servers()))
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None, ok: bool = True) -> Result:

@@ -12,6 +12,7 @@ from dualwrite.databases import make_engine
 from dualwrite.engine.worker import Worker
 
 ACCOUNTS = "Customers V3 (accounts)"
+TENANT = "contoso.onmicrosoft.com"  # default stores live in a folder per tenant
 
 
 def _worker_ticks(home: Path, n: int = 6) -> None:
@@ -63,7 +64,7 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
     _worker_ticks(home)
     account = as_json(run("maps", "show", "contoso-test", ACCOUNTS, "--json"))
     assert (account["state"], account["progress_done"]) == ("Running", 30)
-    dv = make_engine(f"sqlite:///{home / 'environments' / 'pp-sales' / 'dataverse.db'}")
+    dv = make_engine(f"sqlite:///{home / 'environments' / TENANT / 'pp-sales' / 'dataverse.db'}")
     with dv.connect() as conn:
         countries = conn.scalars(text("SELECT DISTINCT address1_country FROM account")).all()
     assert countries == ["United States"]
@@ -74,7 +75,7 @@ def test_link_run_and_operate_maps(initialised: Run, home: Path) -> None:
         in bad.stderr
     )
     run("maps", "pause", "contoso-test", ACCOUNTS)
-    fo = make_engine(f"sqlite:///{home / 'environments' / 'contoso-test' / 'fo.db'}")
+    fo = make_engine(f"sqlite:///{home / 'environments' / TENANT / 'contoso-test' / 'fo.db'}")
     with fo.begin() as conn:
         conn.execute(text("UPDATE customersv3 SET addresscity = 'Queued'"))
     _worker_ticks(home, 2)

@@ -28,15 +28,21 @@ def test_sign_in_throttling_and_deploy_on_each_control_store_backend(
             project = projects.create_project(session, admin, "Rollout")
             spec = EnvironmentSpec(name="contoso-test", legal_entities=["USMF"])
             environments.deploy_environment(session, settings, admin, project, spec)
-        signed = sessions.sign_in(store, settings, admin.upn, PASSWORD, SessionKind.BEARER)
+        signed = sessions.sign_in(
+            store, settings, admin.upn, PASSWORD, SessionKind.BEARER, source="a"
+        )
         with store.session() as session:
             assert sessions.authenticate(session, signed.token).upn == admin.upn
         for _ in range(2):
             with pytest.raises(DualWriteError):
-                sessions.sign_in(store, settings, admin.upn, "wrong", SessionKind.BEARER)
+                sessions.sign_in(
+                    store, settings, admin.upn, "wrong", SessionKind.BEARER, source="a"
+                )
         with pytest.raises(DualWriteError) as err:
-            sessions.sign_in(store, settings, admin.upn, PASSWORD, SessionKind.BEARER)
+            sessions.sign_in(store, settings, admin.upn, PASSWORD, SessionKind.BEARER, source="a")
         assert err.value.code == "DW3002"
+        # Another address, which has not failed, is not held back.
+        sessions.sign_in(store, settings, admin.upn, PASSWORD, SessionKind.BEARER, source="b")
         with store.session() as session:
             env = environments.get_environment(session, admin, "contoso-test")
             assert env.geography == "United States"

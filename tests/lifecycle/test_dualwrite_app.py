@@ -178,12 +178,12 @@ def _second_dataverse_prepared_by_hand(w: SetupWorld) -> None:
     with w.store.session() as session:  # a second US Dataverse the user registered by hand
         target = platform.create_environment(
             session,
+            w.settings,
             w.user(session, "admin"),
             name="Sales",
             region="East US",
             dataverse=True,
             dataverse_url=None,
-            default_url=platform.default_dataverse_url(w.settings, "Sales"),
         )
         platform.add_admin(session, w.user(session, "admin"), target, "em@contoso.onmicrosoft.com")
     assert w.run(_install(w, target="Sales")).state is JobState.SUCCEEDED

@@ -4,6 +4,7 @@ and bad input that leaves nothing behind."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -91,7 +92,8 @@ def test_default_data_store_is_a_sqlite_file_in_the_data_directory(
     _world(store)
     env = _deploy(store, settings, EnvironmentSpec(name="contoso-dev"))
     assert env.data_store_url.startswith("sqlite:///")
-    assert (settings.environments_dir / "contoso-dev" / "fo.db").exists()
+    tenant_folder = settings.environments_dir / "contoso.onmicrosoft.com"
+    assert (tenant_folder / "contoso-dev" / "fo.db").exists()
 
 
 @pytest.mark.parametrize(
@@ -106,9 +108,15 @@ def test_default_data_store_is_a_sqlite_file_in_the_data_directory(
         (EnvironmentSpec(name="ok-name", data_store_url="not a url"), "DW2001"),
         (
             EnvironmentSpec(
+                name="ok-name", data_store_url="postgresql+psycopg://postgres@127.0.0.1:2/x"
+            ),
+            "DW2008",  # a server the installation does not allow
+        ),
+        (
+            EnvironmentSpec(
                 name="ok-name", data_store_url="postgresql+psycopg://postgres@127.0.0.1:1/x"
             ),
-            "DW2002",
+            "DW2002",  # an allowed server that is down
         ),
     ],
 )
@@ -124,18 +132,30 @@ def test_bad_input_is_refused_and_nothing_is_stored(
 
 
 def test_duplicate_names_and_shared_data_stores_are_refused(
-    store: ControlStore, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    store: ControlStore, settings: Settings, tmp_path: Path
 ) -> None:
     _world(store)
-    url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'fo.db'}"
+    shared = tmp_path / "shared"
+    url = f"sqlite:///{shared / 'fo.db'}"
     _deploy(store, settings, EnvironmentSpec(name="first-env", data_store_url=url))
     with pytest.raises(DualWriteError) as err:
         _deploy(store, settings, EnvironmentSpec(name="first-env"))
     assert err.value.code == "DW1001"
-    with pytest.raises(DualWriteError) as err:
-        _deploy(store, settings, EnvironmentSpec(name="second-env", data_store_url=url))
-    assert "already used" in err.value.message
+    (tmp_path / "link").symlink_to(shared)
+    spellings = [
+        url,
+        f"sqlite:///{tmp_path}//shared/./fo.db",
+        f"sqlite:///{tmp_path}/other/../shared/fo.db",
+        f"sqlite:///{tmp_path}/link/fo.db",
+    ]
+    for n, same_file in enumerate(spellings):
+        with pytest.raises(DualWriteError) as err:
+            spec = EnvironmentSpec(name=f"second-env-{n}", data_store_url=same_file)
+            _deploy(store, settings, spec)
+        assert err.value.code == "DW2009", same_file
+        assert "already belongs to another environment" in err.value.message
     assert _counts(store) == (1, 1)
+    assert not (tmp_path / "other").exists()
 
 
 def test_only_owners_and_environment_managers_deploy(

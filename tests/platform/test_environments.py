@@ -17,12 +17,12 @@ from factories import add_user, bootstrap
 def _create(settings: Settings, session, actor: User, name: str, dataverse: bool = True):  # type: ignore[no-untyped-def]
     return platform.create_environment(
         session,
+        settings,
         actor,
         name=name,
         region="West US",
         dataverse=dataverse,
         dataverse_url=None,
-        default_url=platform.default_dataverse_url(settings, name),
     )
 
 
@@ -40,7 +40,12 @@ def test_dataverse_environment_uses_capacity_and_has_its_creator_as_admin(
         assert platform.is_admin(env, admin)
         cap = platform.capacity(session, admin.tenant)
         assert (cap.total_gb, cap.used_gb, cap.free_gb) == (10.0, 1.0, 9.0)
-        assert env.dataverse_url and (settings.environments_dir / "pp-field-service").exists()
+        assert (
+            env.dataverse_url
+            and (
+                settings.environments_dir / "contoso.onmicrosoft.com" / "pp-field-service"
+            ).exists()
+        )
 
 
 def test_setup_fails_without_one_gigabyte_of_free_capacity(

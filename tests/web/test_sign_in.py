@@ -82,8 +82,8 @@ def test_sign_in_without_the_login_token_pair_is_refused(
     assert "dw_session" not in response.headers.get("set-cookie", "")
 
 
-def test_too_many_failures_lock_the_form_too(
-    client: TestClient, world: None, settings: Settings
+def test_too_many_failures_hold_back_that_address_but_not_the_owner(
+    client: TestClient, world: None, settings: Settings, store: ControlStore
 ) -> None:
     for _ in range(settings.login_max_failures):
         data = {"upn": UPN, "password": "not the password", "login_csrf": _form_token(client)}
@@ -91,7 +91,14 @@ def test_too_many_failures_lock_the_form_too(
     data = {"upn": UPN, "password": PASSWORD, "login_csrf": _form_token(client)}
     response = client.post("/login", data=data, follow_redirects=False)
     assert response.status_code == 429
-    assert "Too many failed sign-ins for this account." in response.text
+    assert "Too many failed sign-ins from this address." in response.text
+    # The account's owner, from another address, signs in with the form and over the API.
+    app = client.app
+    with TestClient(app, client=("203.0.113.7", 50000)) as owner:  # type: ignore[arg-type]
+        data = {"upn": UPN, "password": PASSWORD, "login_csrf": _form_token(owner)}
+        assert owner.post("/login", data=data, follow_redirects=False).status_code == 303
+        token = owner.post("/api/v1/auth/token", json={"upn": UPN, "password": PASSWORD})
+        assert token.status_code == 200
 
 
 def test_the_home_page_links_to_the_api_docs(client: TestClient, world: None) -> None:

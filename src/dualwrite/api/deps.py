@@ -39,6 +39,12 @@ def get_store(request: Request) -> ControlStore:
     return store
 
 
+def client_address(request: Request) -> str:
+    """The address a request comes from, as sign-in throttling counts it (behind a proxy,
+    run uvicorn with --forwarded-allow-ips so this is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ControlStore, Depends(get_store)]
 

@@ -11,7 +11,8 @@ from dualwrite.cli._context import current
 from dualwrite.cli._output import JsonOption, done, show
 from dualwrite.errors import ERR, DualWriteError
 from dualwrite.identity import directory, sessions
-from dualwrite.identity.sessions import SessionKind
+from dualwrite.identity.sessions import LOCAL_SOURCE, SessionKind
+from dualwrite.installation import operators
 from dualwrite.schemas import UserRead
 
 
@@ -44,7 +45,7 @@ def init(
             raise ERR.ALREADY_INITIALISED.error(where=store.url)
     secret = _password(password, confirm=True)
     with store.session() as session:
-        directory.create_tenant(
+        _tenant, admin = directory.create_tenant(
             session,
             None,
             domain=domain,
@@ -53,9 +54,15 @@ def init(
             admin_name=admin_name,
             admin_password=secret,
         )
-    signed = sessions.sign_in(store, context.settings, admin_upn, secret, SessionKind.BEARER)
+        operators.make_operator(session, admin)
+    signed = sessions.sign_in(
+        store, context.settings, admin_upn, secret, SessionKind.BEARER, source=LOCAL_SOURCE
+    )
     context.save_credentials(signed)
-    done(f"Initialised {store.url}; signed in as {signed.upn} (Global administrator).")
+    done(
+        f"Initialised {store.url}; signed in as {signed.upn} (Global administrator of "
+        f"{domain.strip().lower()}, and installation operator)."
+    )
 
 
 def login(
@@ -67,7 +74,9 @@ def login(
     context = current(ctx)
     store = context.store()
     secret = password or typer.prompt("Password", hide_input=True)
-    signed = sessions.sign_in(store, context.settings, upn, secret, SessionKind.BEARER)
+    signed = sessions.sign_in(
+        store, context.settings, upn, secret, SessionKind.BEARER, source=LOCAL_SOURCE
+    )
     path = context.save_credentials(signed)
     done(f"Signed in as {signed.upn} until {signed.expires_at:%Y-%m-%d %H:%M} UTC ({path}).")
 

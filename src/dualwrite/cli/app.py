@@ -17,6 +17,7 @@ from dualwrite.cli import (
     integration,
     link,
     maps,
+    operator,
     platform,
     project,
     serve,
@@ -59,6 +60,7 @@ def root(
 account.register(app)
 serve.register(app)
 app.add_typer(db.app, name="db")
+app.add_typer(operator.app, name="operator")
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(user.app, name="user")
 app.add_typer(user.licenses_app, name="license")

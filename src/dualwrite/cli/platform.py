@@ -49,12 +49,12 @@ def create(
     with context.work() as (session, actor):
         env = platform.create_environment(
             session,
+            context.settings,
             actor,
             name=name,
             region=region,
             dataverse=dataverse,
             dataverse_url=database_url,
-            default_url=platform.default_dataverse_url(context.settings, name),
         )
         row = PlatformEnvironmentRead.of(env)
     show(row, as_json)

@@ -217,7 +217,14 @@ def _build(settings: Settings, customers: int) -> DemoWorld:
     demo_context = Context(settings)
     try:
         store = demo_context.store()
-        signed = sessions.sign_in(store, settings, world.upn, world.password, SessionKind.BEARER)
+        signed = sessions.sign_in(
+            store,
+            settings,
+            world.upn,
+            world.password,
+            SessionKind.BEARER,
+            source=sessions.LOCAL_SOURCE,
+        )
         demo_context.save_credentials(signed)
     finally:
         demo_context.close()

@@ -24,7 +24,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @app.command()
 def restart(ctx: typer.Context) -> None:
-    """Restart the sync worker after its current pass (Global administrators)."""
+    """Restart the sync worker after its current pass (installation operators)."""
     with current(ctx).work() as (session, actor):
         health.request_restart(session, actor)
     done("Restart requested; the supervisor in `dualwrite serve` / `dualwrite worker` does it.")

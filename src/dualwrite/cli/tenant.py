@@ -50,7 +50,7 @@ def create(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a tenant with its first Global administrator (Global administrators only)."""
+    """Create a tenant with its first Global administrator (installation operators only)."""
     with current(ctx).work() as (session, actor):
         tenant, _admin = directory.create_tenant(
             session,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -126,6 +127,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Installation operator: above every tenant (tenants, data store locations, the shared
+    # worker). Not a directory role, so no tenant's Global administrator can grant it.
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="users")
@@ -188,13 +192,16 @@ class AuthSession(Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins, kept in the store so throttling holds across processes and restarts."""
+    """Failed sign-ins, kept in the store so throttling holds across processes and restarts.
+    `source` is the address the attempt came from: throttling is per address (and per account
+    from that address), so nobody can lock an account's owner out from elsewhere."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     upn: Mapped[str] = mapped_column(String(320), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class Region(Base):
@@ -237,13 +244,16 @@ class ProjectMember(Base):
 
 
 class FoEnvironment(Base):
-    """A finance and operations environment and where its data lives."""
+    """A finance and operations environment and where its data lives. Names are unique per
+    tenant (`tenant_id` is the project's, kept here so the database enforces it)."""
 
     __tablename__ = "fo_environments"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
     type: Mapped[EnvironmentType] = mapped_column(_enum(EnvironmentType))
     region: Mapped[str] = mapped_column(ForeignKey("regions.name"))
     data_store_url: Mapped[str] = mapped_column(String(1000))
@@ -551,3 +561,26 @@ class InitialSyncRun(Base):
     written: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)  # why the run itself stopped
+
+
+class DataStoreClaim(Base):
+    """A data store location and the one environment that owns it. The key is a hash of the
+    location's canonical identity (SQLite: the real path; servers: host, port, database), so
+    two spellings of one database can never belong to two environments. A provisioning job
+    holds the location (`job_id`) until the environment it creates takes it over."""
+
+    __tablename__ = "store_claims"
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location: Mapped[str] = mapped_column(String(1000))  # the canonical identity, readable
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    fo_environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    platform_environment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -27,6 +27,21 @@ def require_global_admin(actor: User, tenant_id: int, action: str) -> None:
     require_role(actor, tenant_id, action, DirectoryRole.GLOBAL_ADMIN)
 
 
+def is_operator(actor: User) -> bool:
+    """An installation operator acts above tenants (see `installation.operators`)."""
+    return bool(actor.is_operator)
+
+
+def require_operator(actor: User, action: str) -> None:
+    if not is_operator(actor):
+        raise ERR.NOT_ALLOWED.error(
+            action=action,
+            requirement="an installation operator (a tenant's Global administrator governs "
+            "only that tenant)",
+            who="installation operator",
+        )
+
+
 def role_by_name(roles: type[R], name: str | R, kind: str) -> R:
     """Accept a role's value ('Global administrator') or short name ('global-admin')."""
     if isinstance(name, roles):

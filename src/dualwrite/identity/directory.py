@@ -19,7 +19,9 @@ from dualwrite.control.models import (
 from dualwrite.errors import ERR
 from dualwrite.identity.authz import (
     ADMIN_ROLES,
+    is_operator,
     require_global_admin,
+    require_operator,
     require_role,
     role_by_name,
 )
@@ -74,10 +76,11 @@ def create_tenant(
 ) -> tuple[Tenant, User]:
     """A tenant with its first Global administrator.
 
-    Only a Global administrator may add tenants; `actor=None` is the bootstrap by `dualwrite init`.
+    Only an installation operator may add tenants (a tenant's Global administrator governs
+    that tenant only); `actor=None` is the bootstrap by `dualwrite init`.
     """
     if actor is not None:
-        require_global_admin(actor, actor.tenant_id, "Creating a tenant")
+        require_operator(actor, "Creating a tenant")
     domain = _domain(domain)
     if session.scalar(select(Tenant).where(Tenant.domain == domain)):
         raise ERR.DUPLICATE_NAME.error(kind="tenant", name=domain)
@@ -105,16 +108,18 @@ def get_tenant(session: Session, domain: str) -> Tenant:
 
 
 def list_tenants(session: Session, actor: User) -> list[Tenant]:
-    """Global administrators operate the platform and see every tenant; others see their own."""
-    if actor.has_role(DirectoryRole.GLOBAL_ADMIN):
+    """Installation operators see every tenant; everyone else, Global administrators too,
+    only their own."""
+    if is_operator(actor):
         return list(session.scalars(select(Tenant).order_by(Tenant.domain)))
     return [actor.tenant]
 
 
 def visible_tenant(session: Session, actor: User, domain: str) -> Tenant:
-    """A tenant the actor may look at: its own, or any for a Global administrator."""
-    tenant = get_tenant(session, domain)
-    if tenant.id != actor.tenant_id and not actor.has_role(DirectoryRole.GLOBAL_ADMIN):
+    """A tenant the actor may look at: its own, or any for an installation operator. Another
+    tenant is as good as absent (the same 404 as a domain nobody has)."""
+    tenant = session.scalar(select(Tenant).where(Tenant.domain == domain.strip().lower()))
+    if tenant is None or (tenant.id != actor.tenant_id and not is_operator(actor)):
         raise ERR.NOT_FOUND.error(kind="tenant", name=domain, noun="tenant")
     return tenant
 
@@ -208,17 +213,10 @@ def visible_user(session: Session, actor: User, upn: str) -> User:
     return user
 
 
-def _same_tenant_user(session: Session, actor: User, upn: str) -> User:
-    user = get_user(session, upn)
-    if user.tenant_id != actor.tenant_id:
-        raise ERR.CROSS_TENANT.error(kind="user", name=user.upn, tenant=actor.tenant.domain)
-    return user
-
-
 def assign_role(session: Session, actor: User, upn: str, role: str | DirectoryRole) -> User:
     """Only a Global administrator can grant directory roles (seed 003)."""
     require_global_admin(actor, actor.tenant_id, "Assigning a directory role")
-    user = _same_tenant_user(session, actor, upn)
+    user = visible_user(session, actor, upn)
     wanted = role_from_name(role)
     if not user.has_role(wanted):
         user.roles.append(RoleAssignment(role=wanted))
@@ -228,7 +226,7 @@ def assign_role(session: Session, actor: User, upn: str, role: str | DirectoryRo
 
 def remove_role(session: Session, actor: User, upn: str, role: str | DirectoryRole) -> User:
     require_global_admin(actor, actor.tenant_id, "Removing a directory role")
-    user = _same_tenant_user(session, actor, upn)
+    user = visible_user(session, actor, upn)
     wanted = role_from_name(role)
     last_admin = (
         wanted is DirectoryRole.GLOBAL_ADMIN
@@ -276,7 +274,7 @@ def _license(session: Session, sku_or_name: str) -> License:
 
 def assign_license(session: Session, actor: User, upn: str, sku: str) -> User:
     require_global_admin(actor, actor.tenant_id, "Assigning a license")
-    user = _same_tenant_user(session, actor, upn)
+    user = visible_user(session, actor, upn)
     lic = _license(session, sku)
     if all(a.sku != lic.sku for a in user.licenses):
         user.licenses.append(LicenseAssignment(sku=lic.sku))
@@ -286,7 +284,7 @@ def assign_license(session: Session, actor: User, upn: str, sku: str) -> User:
 
 def remove_license(session: Session, actor: User, upn: str, sku: str) -> User:
     require_global_admin(actor, actor.tenant_id, "Removing a license")
-    user = _same_tenant_user(session, actor, upn)
+    user = visible_user(session, actor, upn)
     lic = _license(session, sku)
     user.licenses = [a for a in user.licenses if a.sku != lic.sku]
     session.flush()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from dualwrite import activity
@@ -37,32 +38,79 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _throttle_wait(session: Session, settings: Settings, upn: str) -> int:
-    """Seconds until `upn` may try again, 0 when it may now."""
-    window_start = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    recent = select(LoginFailure.at).where(LoginFailure.upn == upn, LoginFailure.at > window_start)
-    count = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
-    if count < settings.login_max_failures:
-        return 0
-    latest = session.scalar(select(func.max(LoginFailure.at)).where(LoginFailure.upn == upn))
-    assert latest is not None  # noqa: S101 - count > 0 above
-    unlock = as_utc(latest) + timedelta(seconds=settings.login_window_seconds)
-    return max(1, int((unlock - utcnow()).total_seconds()))
+# Where a sign-in comes from when it is not over HTTP (the CLI on this machine).
+LOCAL_SOURCE = "local"
+
+
+def _wait_after(settings: Settings, failures: list[datetime], limit: int) -> float:
+    """Seconds still to wait once `failures` reached `limit`: the first wait doubles with every
+    failure past it, never longer than the window."""
+    over = len(failures) - limit
+    delay = min(settings.login_backoff_seconds * 2**over, settings.login_window_seconds)
+    unlock = max(as_utc(at) for at in failures) + timedelta(seconds=delay)
+    return (unlock - utcnow()).total_seconds()
+
+
+def _throttle_wait(session: Session, settings: Settings, upn: str, source: str) -> int:
+    """Seconds until `upn` may try again from `source`, 0 when it may now.
+
+    OWASP's advice against lock-out: failures hold back the address they came from — for the
+    account (after `login_max_failures`) and for any account (after `login_source_max_
+    failures`) — with a wait that doubles per further failure. An account failing from many
+    addresses (`login_account_max_failures`) makes every address that failed on it wait at
+    once; an address that has not failed is never refused, so its owner can still sign in.
+    """
+    start = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    rows = session.execute(
+        select(LoginFailure.upn, LoginFailure.source, LoginFailure.at).where(
+            LoginFailure.at > start, or_(LoginFailure.upn == upn, LoginFailure.source == source)
+        )
+    ).all()
+    pair = [at for u, s, at in rows if u == upn and s == source]
+    from_source = [at for _u, s, at in rows if s == source]
+    account_failures = sum(1 for u, _s, _at in rows if u == upn)
+    waits = [0.0]
+    if len(pair) >= settings.login_max_failures:
+        waits.append(_wait_after(settings, pair, settings.login_max_failures))
+    if len(from_source) >= settings.login_source_max_failures:
+        waits.append(_wait_after(settings, from_source, settings.login_source_max_failures))
+    if pair and account_failures >= settings.login_account_max_failures:
+        waits.append(_wait_after(settings, pair, 1))
+    wait = max(waits)
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def _record_failure(store: ControlStore, settings: Settings, upn: str, source: str) -> None:
+    with store.session() as session:
+        session.add(LoginFailure(upn=upn, source=source[:64]))
+        # Failures older than the window no longer count: the table stays small.
+        start = utcnow() - timedelta(seconds=settings.login_window_seconds)
+        session.execute(delete(LoginFailure).where(LoginFailure.at < start))
 
 
 def sign_in(
-    store: ControlStore, settings: Settings, upn: str, password: str, kind: SessionKind
+    store: ControlStore,
+    settings: Settings,
+    upn: str,
+    password: str,
+    kind: SessionKind,
+    *,
+    source: str,
 ) -> SignIn:
-    """Check the password and open a session. Failures are recorded even though we raise."""
+    """Check the password and open a session; `source` is the address the attempt comes from.
+    Failures are recorded even though we raise."""
     upn = upn.strip().lower()
+    source = source or "unknown"
     with store.session() as session:
-        wait = _throttle_wait(session, settings, upn)
+        wait = _throttle_wait(session, settings, upn, source)
         if wait:
             raise ERR.SIGN_IN_THROTTLED.error(seconds=wait)
         user = session.scalar(select(User).where(User.upn == upn))
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user is not None and user.is_active:
-            session.execute(delete(LoginFailure).where(LoginFailure.upn == upn))
+            session.execute(
+                delete(LoginFailure).where(LoginFailure.upn == upn, LoginFailure.source == source)
+            )
             token = secrets.token_urlsafe(32)
             expires = utcnow() + timedelta(hours=settings.session_hours)
             session.add(
@@ -70,8 +118,7 @@ def sign_in(
             )
             return SignIn(token=token, user_id=user.id, upn=user.upn, expires_at=expires)
     # One generic message whether the user exists or not; the failure counts either way.
-    with store.session() as session:
-        session.add(LoginFailure(upn=upn))
+    _record_failure(store, settings, upn, source)
     raise ERR.SIGN_IN_FAILED.error()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dualwrite.control.models import FoEnvironment, Job, JobKind, JobState, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR, DualWriteError
+from dualwrite.installation import datastores
 from dualwrite.jobs.model import JobRun, StepListener, claim, finish, load_run
 from dualwrite.lifecycle import dualwrite_app, linking, ppi
 
@@ -83,6 +84,7 @@ def recover_stale(store: ControlStore, older_than: timedelta = STALE_AFTER) -> i
             recover = RECOVERY.get(job.kind)
             if recover is not None:
                 recover(session, job.fo_environment)
+            datastores.release_job(session, job.id)  # a location it held is free again
             job.state, job.step, job.finished_at = JobState.FAILED, "Failed", utcnow()
             job.error_code, job.error_message, job.error_hint = (
                 error.code,

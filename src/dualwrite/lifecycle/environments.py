@@ -22,12 +22,12 @@ from dualwrite.control.models import (
     Region,
     User,
 )
-from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
 from dualwrite.identity.authz import role_by_name
-from dualwrite.identity.directory import get_user
+from dualwrite.identity.directory import visible_user
+from dualwrite.installation import datastores
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role, visible_projects
-from dualwrite.platform.environments import data_store_in_use, new_environment_id, region_by_name
+from dualwrite.platform.environments import new_environment_id, region_by_name
 from dualwrite.settings import Settings
 from dualwrite.stores.datastore import (
     Side,
@@ -73,13 +73,17 @@ def _environment_type(value: EnvironmentType | str) -> EnvironmentType:
         ) from None
 
 
-def _check_name_free(session: Session, name: str) -> None:
+def _check_name_free(session: Session, tenant_id: int, name: str) -> None:
+    """Names are unique within a tenant; other tenants' names are neither taken nor told."""
     if not _ENV_NAME.match(name):
         raise ERR.INVALID_INPUT.error(
             field="environment name",
             problem=f"'{name}' must start with a letter and have 3-50 letters, digits or dashes",
         )
-    if session.scalar(select(FoEnvironment).where(FoEnvironment.name == name)):
+    taken = select(FoEnvironment.id).where(
+        FoEnvironment.tenant_id == tenant_id, FoEnvironment.name == name
+    )
+    if session.scalar(taken) is not None:
         raise ERR.DUPLICATE_NAME.error(kind="environment", name=name)
 
 
@@ -90,20 +94,21 @@ def deploy_environment(
     initial Power Platform environment (the 1:1 placeholder without Dataverse)."""
     require_project_role(project, actor, "Deploying an environment", *ENVIRONMENT_ROLES)
     name = spec.name.strip()
-    _check_name_free(session, name)
+    _check_name_free(session, project.tenant_id, name)
     env_type = _environment_type(spec.type)
     region: Region = region_by_name(session, spec.region)
     companies = _validated_companies(spec.legal_entities)
-    raw_url = spec.data_store_url or settings.default_store_url(name, "fo.db")
-    url = parse_url(raw_url).render_as_string(hide_password=False)
-    if data_store_in_use(session, url):
-        raise ERR.INVALID_INPUT.error(
-            field="data store URL",
-            problem=f"{display_url(url)} is already used by another environment",
-        )
+    default = settings.default_store_url(project.tenant.domain, name, "fo.db")
+    location = datastores.new_location(session, settings, actor, spec.data_store_url, default)
+    url = location.url
 
     env = FoEnvironment(
-        project=project, name=name, type=env_type, region=region.name, data_store_url=url
+        project=project,
+        tenant_id=project.tenant_id,
+        name=name,
+        type=env_type,
+        region=region.name,
+        data_store_url=url,
     )
     session.add(env)
     initial = PlatformEnvironment(
@@ -116,6 +121,7 @@ def deploy_environment(
     )
     session.add(initial)
     session.flush()  # unique names are checked by the database before any data store is touched
+    datastores.claim(session, location, project.tenant_id, fo_environment_id=env.id)
     prepare_data_store(url, Side.FO)
     ensure_legal_entities(url, companies)
     return env
@@ -162,7 +168,7 @@ def grant_environment_role(
     managers, or a Global administrator of its tenant."""
     _require_environment_admin(actor, env, "Granting security roles in the environment")
     wanted = role_by_name(FoSecurityRole, role, "finance and operations security")
-    user = get_user(session, upn)
+    user = visible_user(session, actor, upn)
     found = next((u for u in env.users if u.user_id == user.id), None)
     if found is None:
         found = FoEnvironmentUser(user_id=user.id, role=wanted)
@@ -175,7 +181,7 @@ def grant_environment_role(
 
 def revoke_environment_role(session: Session, actor: User, env: FoEnvironment, upn: str) -> None:
     _require_environment_admin(actor, env, "Removing security roles in the environment")
-    user = get_user(session, upn)
+    user = visible_user(session, actor, upn)
     env.users = [u for u in env.users if u.user_id != user.id]
     session.flush()
 

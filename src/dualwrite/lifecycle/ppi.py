@@ -23,15 +23,14 @@ from dualwrite.control.models import (
     Tenant,
     User,
 )
-from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
 from dualwrite.identity.directory import qualifying_licenses
+from dualwrite.installation import datastores
 from dualwrite.jobs.model import JobRun, submit
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, role_in
 from dualwrite.platform.environments import (
     CREATOR_ROLES,
     DATAVERSE_SIZE_GB,
-    data_store_in_use,
     default_dataverse_url,
     is_admin,
     new_environment_id,
@@ -39,6 +38,7 @@ from dualwrite.platform.environments import (
 )
 from dualwrite.settings import Settings
 from dualwrite.stores.datastore import Side, drop_data_store, prepare_data_store
+from dualwrite.stores.locations import Location
 
 DOWNTIME_REASON = "Power Platform integration setup"
 # Finance and operations apps a Dataverse needs before it can be integrated (installed if missing).
@@ -201,23 +201,17 @@ def require_confirmation(actor: User, env: FoEnvironment, typed: str | None) -> 
 
 
 def _new_dataverse(
-    session: Session, settings: Settings, env: FoEnvironment, request: SetupRequest
-) -> tuple[str, str]:
-    """Name and data store URL of the Dataverse environment a new setup creates."""
+    session: Session, settings: Settings, actor: User, env: FoEnvironment, request: SetupRequest
+) -> tuple[str, Location]:
+    """Name and data store location of the Dataverse environment a new setup creates."""
     name = env.name
     taken = select(PlatformEnvironment.id).where(
         PlatformEnvironment.tenant_id == env.project.tenant_id, PlatformEnvironment.name == name
     )
     if session.scalar(taken) is not None:
         raise ERR.DUPLICATE_NAME.error(kind="Power Platform environment", name=name)
-    raw = request.dataverse_url or default_dataverse_url(settings, name)
-    url = parse_url(raw).render_as_string(hide_password=False)
-    if data_store_in_use(session, url):
-        raise ERR.INVALID_INPUT.error(
-            field="Dataverse URL",
-            problem=f"{display_url(url)} is already used by another environment",
-        )
-    return name, url
+    default = default_dataverse_url(settings, env.project.tenant, name)
+    return name, datastores.new_location(session, settings, actor, request.dataverse_url, default)
 
 
 def check_setup(
@@ -235,13 +229,18 @@ def request_setup(
     require_setup_available(env)
     _require_valid(env, validations(session, actor, env, request))
     params: dict[str, object] = {"use_existing": request.use_existing}
+    location = None
     if request.use_existing:
         target = _find_platform(session, env.project.tenant_id, request.platform_environment)
         params["platform_environment_id"] = target.id
     else:
-        params["name"], params["dataverse_url"] = _new_dataverse(session, settings, env, request)
+        params["name"], location = _new_dataverse(session, settings, actor, env, request)
+        params["dataverse_url"] = location.url
     require_confirmation(actor, env, request.confirm_name)
-    return submit(session, JobKind.PPI_SETUP, env, actor, params)
+    job = submit(session, JobKind.PPI_SETUP, env, actor, params)
+    if location is not None:  # held by the job until the environment it creates takes it
+        datastores.claim(session, location, env.project.tenant_id, job_id=job.id)
+    return job
 
 
 def _begin_downtime(run: JobRun) -> None:
@@ -315,6 +314,7 @@ def _connect(run: JobRun) -> None:
             target.admins.append(PlatformEnvironmentAdmin(user_id=actor.id))
             session.add(target)
             session.flush()
+            datastores.hand_over(session, run.job_id, target.id)
         integrate(session, env, target)
 
 
@@ -341,6 +341,7 @@ def run_setup(run: JobRun) -> None:
     except BaseException:
         with run.store.session() as session:
             end_downtime(session, run.environment(session))
+            datastores.release_job(session, run.job_id)
         if created:
             drop_data_store(created, Side.DATAVERSE)
         raise

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DirectoryRole, ServiceStatus, User, as_utc, utcnow
+from dualwrite.control.models import ServiceStatus, User, as_utc, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.worker import Worker
-from dualwrite.errors import ERR, DualWriteError
+from dualwrite.errors import DualWriteError
+from dualwrite.identity.authz import require_operator
 
 log = logging.getLogger("dualwrite.health")
 SERVICE = "sync worker"
@@ -65,13 +66,9 @@ def service_health(session: Session, now: datetime | None = None) -> ServiceHeal
 
 
 def request_restart(session: Session, actor: User) -> None:
-    """Ask the supervisor to restart the worker (Global administrators)."""
-    if not actor.has_role(DirectoryRole.GLOBAL_ADMIN):
-        raise ERR.NOT_ALLOWED.error(
-            action="Restarting the sync worker",
-            requirement="the Global administrator role",
-            who="Global administrator",
-        )
+    """Ask the supervisor to restart the worker: one worker serves every tenant, so this is an
+    installation operator's action."""
+    require_operator(actor, "Restarting the sync worker")
     status = session.get(ServiceStatus, SERVICE)
     if status is None:
         status = ServiceStatus(name=SERVICE, heartbeat_at=datetime(1970, 1, 1, tzinfo=UTC))

@@ -11,17 +11,16 @@ from sqlalchemy.orm import Session
 
 from dualwrite.control.models import (
     DirectoryRole,
-    FoEnvironment,
     PlatformEnvironment,
     PlatformEnvironmentAdmin,
     Region,
     Tenant,
     User,
 )
-from dualwrite.databases import display_url, parse_url
 from dualwrite.errors import ERR
 from dualwrite.identity.authz import require_role
 from dualwrite.identity.directory import get_user
+from dualwrite.installation import datastores
 from dualwrite.settings import Settings
 from dualwrite.stores.datastore import Side, prepare_data_store
 
@@ -43,9 +42,9 @@ class Capacity:
         return round(self.total_gb - self.used_gb, 3)
 
 
-def default_dataverse_url(settings: Settings, name: str) -> str:
+def default_dataverse_url(settings: Settings, tenant: Tenant, name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-") or "environment"
-    return settings.default_store_url(f"pp-{slug}", "dataverse.db")
+    return settings.default_store_url(tenant.domain, f"pp-{slug}", "dataverse.db")
 
 
 def new_environment_id() -> str:
@@ -68,13 +67,6 @@ def region_by_name(session: Session, name: str) -> Region:
         known = ", ".join(r.name for r in regions(session))
         raise ERR.UNKNOWN_REGION.error(region=name, known=known)
     return found
-
-
-def data_store_in_use(session: Session, url: str) -> bool:
-    """True when an F&O or Dataverse environment already keeps its data at `url`."""
-    fo = select(FoEnvironment.id).where(FoEnvironment.data_store_url == url)
-    dv = select(PlatformEnvironment.id).where(PlatformEnvironment.dataverse_url == url)
-    return session.scalar(fo) is not None or session.scalar(dv) is not None
 
 
 def capacity(session: Session, tenant: Tenant) -> Capacity:
@@ -107,13 +99,13 @@ def require_may_create(actor: User, tenant: Tenant) -> None:
 
 def create_environment(
     session: Session,
+    settings: Settings,
     actor: User,
     *,
     name: str,
     region: str,
     dataverse: bool,
-    dataverse_url: str | None,
-    default_url: str,
+    dataverse_url: str | None = None,
 ) -> PlatformEnvironment:
     """A Power Platform environment of the actor's tenant; its creator becomes its System
     Administrator. With Dataverse, it takes 1 GB of the tenant's capacity and gets a data store."""
@@ -135,21 +127,23 @@ def create_environment(
         id=new_environment_id(), tenant_id=tenant.id, name=name, region=reg.name
     )
     env.admins.append(PlatformEnvironmentAdmin(user_id=actor.id))
+    location = None
     if dataverse:
         require_capacity(session, tenant)
-        url = parse_url(dataverse_url or default_url).render_as_string(hide_password=False)
-        if data_store_in_use(session, url):
-            raise ERR.INVALID_INPUT.error(
-                field="Dataverse URL",
-                problem=f"{display_url(url)} is already used by another environment",
-            )
+        default = default_dataverse_url(settings, tenant, name)
+        location = datastores.new_location(session, settings, actor, dataverse_url, default)
         env.has_dataverse = True
-        env.dataverse_url = url
+        env.dataverse_url = location.url
         env.storage_used_gb = DATAVERSE_SIZE_GB
+    elif dataverse_url:
+        raise ERR.INVALID_INPUT.error(
+            field="Dataverse URL", problem="an environment without Dataverse has no data store"
+        )
     session.add(env)
     session.flush()
-    if env.dataverse_url:
-        prepare_data_store(env.dataverse_url, Side.DATAVERSE)
+    if location is not None:
+        datastores.claim(session, location, tenant.id, platform_environment_id=env.id)
+        prepare_data_store(location.url, Side.DATAVERSE)
     return env
 
 
@@ -187,8 +181,8 @@ def add_admin(
             DirectoryRole.POWER_PLATFORM_ADMIN,
         )
     user = get_user(session, upn)
-    if user.tenant_id != env.tenant_id:
-        raise ERR.CROSS_TENANT.error(kind="user", name=user.upn, tenant=env.tenant.domain)
+    if user.tenant_id != env.tenant_id:  # as if absent: other tenants' users are not told
+        raise ERR.NOT_FOUND.error(kind="user", name=upn, noun="user")
     if not is_admin(env, user):
         env.admins.append(PlatformEnvironmentAdmin(user_id=user.id))
     session.flush()

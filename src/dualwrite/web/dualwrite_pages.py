@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dualwrite.api.deps import SessionDep
-from dualwrite.control.models import DirectoryRole, DualWriteLink, User
+from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
+from dualwrite.identity.authz import is_operator
 from dualwrite.lifecycle import environments
 from dualwrite.link import fieldmappings, links, overview, tablemaps, wizard
 from dualwrite.ops import activity, alerts, health, initialsync
@@ -54,7 +55,7 @@ def dualwrite_page(request: Request, env: str, session: SessionDep, user: PageUs
         may_operate=tablemaps.may_operate(user, link) if link else False,
         recent=activity.list_activity(session, fo_env, ActivityFilter(limit=10)),
         service=health.service_health(session),
-        may_restart=user.has_role(DirectoryRole.GLOBAL_ADMIN),
+        may_restart=is_operator(user),
     )
 
 

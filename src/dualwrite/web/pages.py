@@ -19,6 +19,7 @@ from dualwrite.api.deps import (
     SessionDep,
     SettingsDep,
     StoreDep,
+    client_address,
 )
 from dualwrite.api.errors import Problem
 from dualwrite.errors import ERR, DualWriteError
@@ -94,7 +95,9 @@ def login(
 ) -> Response:
     try:
         _check_login_csrf(request, login_csrf)
-        signed = sessions.sign_in(store, settings, upn, password, SessionKind.COOKIE)
+        signed = sessions.sign_in(
+            store, settings, upn, password, SessionKind.COOKIE, source=client_address(request)
+        )
     except DualWriteError as error:
         # The form again, with the catalogue's message and the error's status (401, 403, 429).
         return _login_page(request, error, upn)

@@ -13,6 +13,7 @@ from dualwrite.api.deps import (
     SettingsDep,
     SignInBody,
     StoreDep,
+    client_address,
 )
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
@@ -22,9 +23,18 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenRead)
-def token(body: SignInRequest, settings: SettingsDep, store: StoreDep) -> TokenRead:
+def token(
+    body: SignInRequest, request: Request, settings: SettingsDep, store: StoreDep
+) -> TokenRead:
     """Sign in for API clients: the token goes in `Authorization: Bearer <token>`."""
-    signed = sessions.sign_in(store, settings, body.upn, body.password, SessionKind.BEARER)
+    signed = sessions.sign_in(
+        store,
+        settings,
+        body.upn,
+        body.password,
+        SessionKind.BEARER,
+        source=client_address(request),
+    )
     return TokenRead(access_token=signed.token, expires_at=signed.expires_at)
 
 
@@ -40,7 +50,14 @@ def login(
     """Sign in for browsers (JSON or a same-site form): sets the session cookie; writes then
     need the returned csrf_token in the X-CSRF-Token header."""
     # sign_in commits on its own: a failed attempt must be recorded even though it raises.
-    signed = sessions.sign_in(store, settings, body.upn, body.password, SessionKind.COOKIE)
+    signed = sessions.sign_in(
+        store,
+        settings,
+        body.upn,
+        body.password,
+        SessionKind.COOKIE,
+        source=client_address(request),
+    )
     set_session_cookie(response, request, signed.token, settings.session_hours * 3600)
     user = UserRead.of(sessions.authenticate(session, signed.token, SessionKind.COOKIE))
     return MeRead(**user.model_dump(), csrf_token=sessions.csrf_token(settings, signed.token))

@@ -31,12 +31,12 @@ def create_environment(
 ) -> PlatformEnvironmentRead:
     env = platform.create_environment(
         session,
+        settings,
         actor,
         name=body.name,
         region=body.region,
         dataverse=body.dataverse,
         dataverse_url=body.dataverse_url,
-        default_url=platform.default_dataverse_url(settings, body.name),
     )
     return PlatformEnvironmentRead.of(env)
 
