@@ -71,20 +71,28 @@ def add_user(
     )
 
 
-def linked_world(session: Session, settings: Settings, fo_url: str, dv_url: str) -> DualWriteLink:
+def linked_world(
+    session: Session,
+    settings: Settings,
+    fo_url: str,
+    dv_url: str,
+    *,
+    domain: str = "contoso.onmicrosoft.com",
+    project_name: str = "Rollout",
+    env_name: str = "contoso-test",
+    platform_name: str = "Sales",
+) -> DualWriteLink:
     """contoso: a project, an F&O environment (USMF, DEMF) linked to a Dataverse for USMF, with
     the default solutions applied. Data stores at the given URLs."""
-    admin = bootstrap(session)
-    project = projects.create_project(session, admin, "Rollout")
-    spec = EnvironmentSpec(
-        name="contoso-test", data_store_url=fo_url, legal_entities=["USMF", "DEMF"]
-    )
+    admin = bootstrap(session, domain)
+    project = projects.create_project(session, admin, project_name)
+    spec = EnvironmentSpec(name=env_name, data_store_url=fo_url, legal_entities=["USMF", "DEMF"])
     env = environments.deploy_environment(session, settings, admin, project, spec)
     target = platform.create_environment(
         session,
         settings,
         admin,
-        name="Sales",
+        name=platform_name,
         region="West US",
         dataverse=True,
         dataverse_url=dv_url,

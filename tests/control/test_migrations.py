@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, column, inspect, table, text
 
 from dualwrite.control.models import Base
 from dualwrite.control.store import ControlStore
@@ -45,5 +48,83 @@ def test_models_match_migrations(database_url: str) -> None:
         with store.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
+    finally:
+        store.dispose()
+
+
+def _insert(conn: Connection, table_name: str, **values: object) -> None:
+    conn.execute(table(table_name, *(column(k) for k in values)).insert().values(**values))
+
+
+def test_tenant_isolation_migration_keeps_existing_installations_working(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0012 on a store of before: environments get their tenant, every data store its owner
+    (of two environments sharing one, the older keeps it), and the first tenant's Global
+    administrators become the installation operators."""
+    store = ControlStore(database_url)
+    shared = tmp_path / "shared.db"
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        store.upgrade("0011")
+        with store.engine.begin() as conn:
+            for n, domain in ((1, "contoso"), (2, "fabrikam")):
+                _insert(
+                    conn,
+                    "tenants",
+                    id=n,
+                    domain=f"{domain}.onmicrosoft.com",
+                    display_name=domain,
+                    everyone_can_create_environments=True,
+                    database_capacity_gb=10.0,
+                    created_at=at,
+                )
+                _insert(
+                    conn,
+                    "users",
+                    id=n,
+                    tenant_id=n,
+                    upn=f"admin@{domain}.onmicrosoft.com",
+                    display_name="A",
+                    password_hash="x",
+                    is_active=True,
+                    created_at=at,
+                )
+                _insert(conn, "role_assignments", user_id=n, role="Global administrator")
+                _insert(conn, "projects", id=n, tenant_id=n, name="ERP", created_at=at)
+            # The same file in two spellings, as the old string comparison let through.
+            for n, url in ((1, f"sqlite:///{shared}"), (2, f"sqlite:///{tmp_path}//shared.db")):
+                _insert(
+                    conn,
+                    "fo_environments",
+                    id=n,
+                    project_id=n,
+                    name=f"env-{n}",
+                    type="sandbox",
+                    region="West US",
+                    data_store_url=url,
+                    state="deployed",
+                    created_at=at.replace(month=n),
+                )
+                _insert(
+                    conn,
+                    "fo_environment_users",
+                    fo_environment_id=n,
+                    user_id=n,
+                    role="Dual-write user",
+                )
+        store.upgrade()
+        with store.engine.connect() as conn:
+            tenants = dict(conn.execute(text("SELECT id, tenant_id FROM fo_environments")).all())
+            claims = conn.execute(
+                text("SELECT location, tenant_id, fo_environment_id FROM store_claims")
+            ).all()
+            operators = conn.execute(text("SELECT upn FROM users WHERE is_operator")).scalars()
+            assert list(operators) == ["admin@contoso.onmicrosoft.com"]
+            # Rebuilding a table on SQLite must not cascade into the rows that refer to it.
+            for child in ("role_assignments", "fo_environment_users"):
+                assert conn.execute(text(f"SELECT count(*) FROM {child}")).scalar_one() == 2
+        assert tenants == {1: 1, 2: 2}
+        assert [tuple(c) for c in claims] == [(f"sqlite:{shared.resolve()}", 1, 1)]
     finally:
         store.dispose()

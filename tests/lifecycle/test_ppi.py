@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from dualwrite.control.models import (
+    DataStoreClaim,
     EnvironmentState,
     InstalledSolution,
     Job,
@@ -357,3 +358,54 @@ def test_an_environment_without_dataverse_cannot_be_chosen(w: SetupWorld) -> Non
     with pytest.raises(DualWriteError) as err:
         _request(w, "em", SetupRequest(use_existing=True, platform_environment="nowhere"))
     assert err.value.code == "DW1002"
+
+
+def _claims(w: SetupWorld) -> list[tuple[str, int | None, str | None]]:
+    with w.store.session() as session:
+        new = DataStoreClaim.location.like(f"%/pp-{ENV}/%")  # the Dataverse a setup creates
+        rows = session.scalars(select(DataStoreClaim).where(new))
+        return [(c.location, c.job_id, c.platform_environment_id) for c in rows]
+
+
+def test_a_new_dataverse_is_held_by_its_job_then_owned_by_the_environment(w: SetupWorld) -> None:
+    job_id = _request(w, "em", SetupRequest(confirm_name="Em"))
+    ((location, holder, owner),) = _claims(w)
+    assert location.endswith(f"/contoso.onmicrosoft.com/pp-{ENV}/dataverse.db")
+    assert (holder, owner) == (job_id, None)
+    # While the job waits, nobody else can have that database, not even an operator.
+    with w.store.session() as session, pytest.raises(DualWriteError) as err:
+        platform.create_environment(
+            session,
+            w.settings,
+            w.user(session, "admin"),
+            name="Squatter",
+            region="West US",
+            dataverse=True,
+            dataverse_url=f"sqlite:///{location.removeprefix('sqlite:')}",
+        )
+    assert err.value.code == "DW2009"
+    assert w.run(job_id).state is JobState.SUCCEEDED
+    with w.store.session() as session:
+        target_id = w.platform(session, ENV).id
+    assert _claims(w) == [(location, None, target_id)]
+
+
+def test_a_failed_or_interrupted_job_gives_its_location_back(w: SetupWorld) -> None:
+    job_id = _request(w, "em", SetupRequest(confirm_name="Em"))
+    with w.store.session() as session:  # fails when it starts: the license is gone
+        session.execute(text("DELETE FROM license_assignments WHERE user_id != 1"))
+    assert w.run(job_id).state is JobState.FAILED
+    assert _claims(w) == []
+    with w.store.session() as session:
+        directory.assign_license(
+            session, w.user(session, "admin"), "em@contoso.onmicrosoft.com", "D365_FINANCE"
+        )
+    job_id = _request(w, "em", SetupRequest(confirm_name="Em"))  # the location is free again
+    with w.store.session() as session:  # what a runner killed mid-job leaves behind
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(state=JobState.RUNNING, heartbeat_at=func.current_timestamp())
+        )
+    assert recover_stale(w.store, older_than=timedelta(seconds=-1)) == 1
+    assert _claims(w) == []

@@ -35,16 +35,34 @@ class ControlStore:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         return cfg
 
+    @contextmanager
+    def _migrating(self) -> Iterator[Config]:
+        """One transaction for the migrations. On SQLite, foreign keys are off meanwhile:
+        altering a table there means copying it and dropping the original, and with them on
+        the drop would cascade into every table that refers to it (a user's roles, an
+        environment's jobs). The PRAGMA only works outside a transaction, so it is set on the
+        driver's connection before SQLAlchemy begins one; references are checked at the end."""
+        with translate_errors(self.engine.url), self.engine.connect() as conn:
+            sqlite = self.engine.dialect.name == "sqlite"
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    cfg = self.alembic_config()
+                    cfg.attributes["connection"] = conn
+                    yield cfg
+                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise RuntimeError("a migration left rows that refer to missing rows")
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
     def upgrade(self, revision: str = "head") -> None:
-        with translate_errors(self.engine.url), self.engine.begin() as conn:
-            cfg = self.alembic_config()
-            cfg.attributes["connection"] = conn
+        with self._migrating() as cfg:
             command.upgrade(cfg, revision)
 
     def downgrade(self, revision: str = "base") -> None:
-        with translate_errors(self.engine.url), self.engine.begin() as conn:
-            cfg = self.alembic_config()
-            cfg.attributes["connection"] = conn
+        with self._migrating() as cfg:
             command.downgrade(cfg, revision)
 
     def current_revision(self) -> str | None:

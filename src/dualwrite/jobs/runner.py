@@ -49,14 +49,20 @@ def run_job(store: ControlStore, job_id: int, *listeners: StepListener) -> bool:
             error,
             extra={**about, "code": error.code},
         )
-        finish(store, job_id, error)
+        _failed(store, job_id, error)
     except Exception:
         log.exception("job %s (%s) failed unexpectedly", job_id, run.kind.value, extra=about)
-        finish(store, job_id, ERR.INTERNAL.error())
+        _failed(store, job_id, ERR.INTERNAL.error())
     else:
         log.info("job %s (%s) succeeded", job_id, run.kind.value, extra=about)
         finish(store, job_id)
     return True
+
+
+def _failed(store: ControlStore, job_id: int, error: DualWriteError) -> None:
+    finish(store, job_id, error)
+    with store.session() as session:
+        datastores.release_job(session, job_id)  # a location it held is free again
 
 
 def recover_stale(store: ControlStore, older_than: timedelta = STALE_AFTER) -> int:

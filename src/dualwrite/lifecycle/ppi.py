@@ -341,7 +341,6 @@ def run_setup(run: JobRun) -> None:
     except BaseException:
         with run.store.session() as session:
             end_downtime(session, run.environment(session))
-            datastores.release_job(session, run.job_id)
         if created:
             drop_data_store(created, Side.DATAVERSE)
         raise
