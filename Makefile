@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install check bench clean
+.PHONY: demo test install check bench screenshots clean
 
 $(BIN)/dualwrite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ check: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+## Refresh the README's screenshots (the browser journey, writing into docs/screenshots).
+screenshots: install
+	DUALWRITE_SCREENSHOTS=$(CURDIR)/docs/screenshots bash scripts/test tests/browser/test_journey.py
 
 clean:
 	rm -rf $(VENV) .dualwrite .pytest_cache .mypy_cache .ruff_cache

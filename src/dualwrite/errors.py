@@ -165,7 +165,7 @@ class _Catalogue:
         "DW1006",
         NotFoundError,
         "The control store at {where} has not been initialised.",
-        "Run `dualwrite init` (or `dualwrite demo`) first.",
+        "Run `dualwrite init` (or `dualwrite demo`) first{elsewhere}.",
     )
     ALREADY_INITIALISED = CatalogueEntry(
         "DW1007",

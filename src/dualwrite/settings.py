@@ -105,8 +105,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def control_file(self) -> Path:
+        """The SQLite control store's file (used when no database URL is set)."""
+        return self.home / "control.db"
+
+    @property
     def control_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home / 'control.db'}"
+        return self.database_url or f"sqlite:///{self.control_file}"
 
     @property
     def environments_dir(self) -> Path:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import Result
 
 from clirun import Run
+from dualwrite.control.store import ControlStore
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 
@@ -81,10 +82,23 @@ def test_not_signed_in(initialised: Run) -> None:
     _assert_rendered(initialised("env", "list", ok=False), "DW3003")
 
 
-def test_not_initialised(run: Run) -> None:
-    result = run("project", "list", ok=False)
+def test_not_initialised(run: Run, home: Path) -> None:
+    for command in (("project", "list"), ("env", "list"), ("whoami",), ("tenant", "list")):
+        result = run(*command, ok=False)
+        _assert_rendered(result, "DW1006")
+        assert "dualwrite init" in result.stderr
+        assert "--home" in result.stderr
+    assert not home.exists()  # a failed command leaves nothing behind
+
+
+def test_not_initialised_names_the_demo_next_door(run: Run, home: Path) -> None:
+    demo = ControlStore(f"sqlite:///{home / 'demo' / 'control.db'}")  # what `make demo` made
+    demo.upgrade()
+    demo.dispose()
+    result = run("env", "list", ok=False)
     _assert_rendered(result, "DW1006")
-    assert "dualwrite init" in result.stderr
+    assert f"dualwrite --home {home / 'demo'}" in " ".join(result.stderr.split())
+    assert not (home / "control.db").exists()
 
 
 def test_a_garbled_credentials_file_means_not_signed_in(initialised: Run, home: Path) -> None:
@@ -108,7 +122,15 @@ def test_seeding_needs_the_environment_to_be_visible(initialised: Run) -> None:
 
 def test_a_data_directory_that_cannot_be_made(run: Run, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    result = run("--home", str(tmp_path / "a-file" / "home"), "whoami", ok=False)
+    home = str(tmp_path / "a-file" / "home")
+    # A read-only command only says nothing is there; `init`, which creates, says why it cannot.
+    _assert_rendered(run("--home", home, "whoami", ok=False), "DW1006")
+    result = run(
+        *("--home", home, "init", "--domain", "contoso.onmicrosoft.com", "--tenant-name", "C"),
+        *("--admin-upn", "admin@contoso.onmicrosoft.com", "--admin-name", "A"),
+        *("--password", "correct horse battery staple"),
+        ok=False,
+    )
     _assert_rendered(result, "DW2006")
     assert "Not a directory" in result.stderr
     assert "a-file" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dualwrite.control.models import User
 from dualwrite.control.store import ControlStore
+from dualwrite.databases import display_url
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SignIn
@@ -27,10 +29,31 @@ class Context:
 
     def store(self, initialised: bool = True) -> ControlStore:
         if self._store is None:
+            if initialised:
+                self._require_control_file()
             self._store = ControlStore(self.settings.control_url)
         if initialised:
             self._store.require_initialised()
         return self._store
+
+    def _require_control_file(self) -> None:
+        """A command that needs an initialised store fails without creating one: no folder or
+        empty database is left behind by a mistyped --home."""
+        if self.settings.database_url or self.settings.control_file.exists():
+            return
+        from dualwrite.demo import demo_settings  # here: the demo module is a heavy import
+
+        demo = demo_settings(self.settings).home
+        if (demo / "control.db").exists():
+            quoted = shlex.quote(str(demo))
+            elsewhere = (
+                f", or use the demo's data directory: `dualwrite --home {quoted} …` "
+                f"(or DUALWRITE_HOME={quoted})"
+            )
+        else:
+            elsewhere = ", or point --home (DUALWRITE_HOME) at an initialised data directory"
+        where = display_url(self.settings.control_url)
+        raise ERR.NOT_INITIALISED.error(where=where, elsewhere=elsewhere)
 
     def token(self) -> str:
         token = os.environ.get("DUALWRITE_TOKEN")

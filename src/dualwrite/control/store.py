@@ -75,7 +75,7 @@ class ControlStore:
 
     def require_initialised(self) -> None:
         if self.current_revision() is None:
-            raise ERR.NOT_INITIALISED.error(where=self.url)
+            raise ERR.NOT_INITIALISED.error(where=self.url, elsewhere="")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from dualwrite.api.app import API_PREFIX
@@ -140,8 +140,9 @@ def api_docs_alias() -> Response:
 
 @router.get("/openapi.json")
 def openapi_alias(request: Request) -> Response:
-    """Where tools look first; the description itself lives under the API prefix."""
-    return RedirectResponse(str(request.app.openapi_url), status_code=307)
+    """Where tools look first: the same description as under the API prefix, served here
+    too (a redirect trips clients that do not follow one)."""
+    return JSONResponse(request.app.openapi())
 
 
 def install(app: FastAPI) -> None:
