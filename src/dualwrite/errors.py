@@ -452,6 +452,29 @@ class _Catalogue:
         "`dualwrite errors list {name}` (or the Errors section of a table map's page) lists the "
         "open errors with their IDs.",
     )
+    SYNC_WRITE_FAILED = CatalogueEntry(
+        "DW5014",
+        ValidationError,
+        "Cannot save the changes to the database. Unit of Work can not commit transaction. "
+        "Unable to write data to entity {entity}. Writes to table map '{map}' failed with error "
+        "message {reason}",
+        "Nothing was saved on either side (synchronous dual-write). Fix the record, or create "
+        "what it looks up first, and write it again.",
+    )
+    SYNC_TOO_MANY = CatalogueEntry(
+        "DW5015",
+        ValidationError,
+        "{count} records in one synchronous dual-write transaction; the limit is {limit}.",
+        "Write at most {limit} records per transaction (or per $batch change set); nothing was "
+        "saved.",
+    )
+    SYNC_TIMEOUT = CatalogueEntry(
+        "DW5016",
+        UnavailableError,
+        "The synchronous dual-write transaction took longer than {seconds} seconds (at table "
+        "map '{map}'); nothing was saved.",
+        "Write fewer records per transaction, or look at why the other side is slow.",
+    )
     WORKER_TIMEOUT = CatalogueEntry(
         "DW5006",
         UnavailableError,

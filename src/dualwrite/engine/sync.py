@@ -48,6 +48,7 @@ from dualwrite.engine.capture.reader import (
 )
 from dualwrite.engine.capture.schema import changelog, queue_guard
 from dualwrite.engine.plan import Plan, plan_for, source_columns
+from dualwrite.engine.synchronous import applied_elsewhere
 from dualwrite.engine.syncstate import (
     PositionMoved,
     count_changes,
@@ -305,10 +306,13 @@ class Link:
         tmap, direction = batch.tmap, batch.direction
         applied = failed = 0
         with self._applier(tmap, direction) as (conn, applier):
+            # Changes a synchronous write applied already (engine/synchronous.py) are its own.
+            synced = applied_elsewhere(conn, tmap.name, direction, batch.position, batch.upto)
+            changes = [c for c in batch.changes if c.position not in synced]
             pending = self._pending_reverse(conn, tmap, direction, batch.reverse_position)
             has_open_errors = _open_errors(conn, tmap.name, direction)
             steps = []
-            for change in _latest_per_record(batch.changes):
+            for change in _latest_per_record(changes):
                 op, row = change.op, change.row
                 if op == "D":  # deleted, then created again since: carry the record as it is now
                     again = self._recreated(tmap, direction, change.key)
@@ -344,7 +348,7 @@ class Link:
                 failed += 1
                 record_error(conn, tmap.name, direction, change.table, change.key, row, reason)
             set_position(conn, tmap.name, direction, batch.upto, expected=batch.position)
-            taken = len(batch.changes)
+            taken = len(changes)
             skipped = taken - applied - failed  # out of scope, superseded, conflicts lost
             count_changes(conn, tmap.name, direction, taken, applied, failed, skipped)
         return applied, skipped, failed

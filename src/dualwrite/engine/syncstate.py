@@ -77,6 +77,16 @@ sync_errors = Table(
 )
 
 
+# Changes a synchronous dual-write applied already (engine/synchronous.py), written with the
+# rows; the asynchronous path leaves them out and forgets them as it passes.
+sync_applied = Table(
+    "dw_sync_applied",
+    metadata,
+    Column("map_name", String(200), primary_key=True),
+    Column("direction", String(10), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+)
+
 sync_conflicts = Table(
     "dw_sync_conflicts",
     metadata,
