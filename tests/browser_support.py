@@ -13,6 +13,8 @@ from dualwrite.settings import Settings
 from factories import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+ENV = "contoso-test"  # the environment of the `linked` fixture (browser/conftest.py)
+DW = "dw@contoso.onmicrosoft.com"  # holds the Dual-write user role there
 
 
 @dataclass

@@ -311,11 +311,31 @@ class TableMapRead(BaseModel):
     master: str
     progress_done: int
     progress_total: int
-    queued: dict[str, int]
-    changes: dict[str, ChangeCounts] = Field(default_factory=dict)
+    queued: dict[str, int] | None = Field(
+        description="Captured changes not applied yet, per direction; null while a data store "
+        "cannot be reached (see figures_unavailable)."
+    )
+    changes: dict[str, ChangeCounts] | None = Field(
+        default_factory=dict, description="Change counters per direction; null like queued."
+    )
+    figures_unavailable: str | None = Field(
+        default=None,
+        description="Why queued and changes are missing: the data store that does not answer "
+        "(the state comes from the control store and stays right).",
+    )
     queue_max_age_seconds: int
     queue_max_bytes: int
     last_error: str | None
+
+
+class DataStoreOutageRead(BaseModel):
+    """A data store of a link that does not answer, as the Dual-write and map pages show it."""
+
+    store: str = Field(examples=["Dataverse data store"])
+    code: str = Field(description="DW2002, or DW2006 when a SQLite file's folder is unusable.")
+    message: str = Field(description="The driver's failure with the password-masked URL.")
+    hint: str
+    since: datetime | None = Field(description="The first failure of this outage (UTC).")
 
 
 class QueueLimits(BaseModel):
