@@ -1,13 +1,13 @@
 """Finance and operations pages: Workspaces > Data management > Dual Write tile > the Dual-write
-page (link wizard, table maps with Run/Pause/Resume/Stop and Force Not running, Apply
-Solution). A data store that does not answer is shown on the page,
+page (link wizard, table maps with Run/Pause/Resume/Stop and Force Not running, Apply Solution,
+adding table maps from a solution file). A data store that does not answer is shown on the page,
 which keeps what needs no data store working (seed 002). Map details: web/map_pages.py."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,24 @@ def restart_service(request: Request, session: SessionDep, user: FormUser) -> Re
 def apply_solution(request: Request, env: str, session: SessionDep, user: FormUser) -> Response:
     link = links.get_link(session, environments.get_environment(session, user, env))
     error = attempt(session, lambda: links.apply_default_solutions(session, user, link))
+    return _page(request, session, user, env, error) if error else back_to(_path(env))
+
+
+@router.post("/environments/{env}/dualwrite/solutions")
+def add_table_maps(
+    request: Request,
+    env: str,
+    session: SessionDep,
+    user: FormUser,
+    solution: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Add table maps from an uploaded solution file, as `link apply-solution --file` does."""
+    link = links.get_link(session, environments.get_environment(session, user, env))
+    name = (solution.filename or "") if solution else ""
+    data = solution.file.read(links.MAX_SOLUTION_BYTES + 1) if solution else b""
+    error = attempt(
+        session, lambda: links.add_table_maps_from_file(session, user, link, name, data)
+    )
     return _page(request, session, user, env, error) if error else back_to(_path(env))
 
 
