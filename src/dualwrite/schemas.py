@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,6 +30,15 @@ NO_MAPS_NOTICE = (
 def dualwrite_page_path(environment: str) -> str:
     """The F&O environment's Dual-write page in the web UI (the link LCS shows once linked)."""
     return f"/environments/{environment}/dualwrite"
+
+
+def application_users_page_path(
+    environment: str, dataverse: str, legal_entities: Sequence[str] = ()
+) -> str:
+    """Where the web UI fixes DW9003 for an F&O environment and a Dataverse; the wizard's
+    legal entities come along so the page can rerun its health check."""
+    query = urlencode([("dataverse", dataverse), *(("legal_entities", e) for e in legal_entities)])
+    return f"/environments/{quote(environment)}/application-users?{query}"
 
 
 class _Read(BaseModel):
@@ -437,6 +448,9 @@ class CheckRead(BaseModel):
     code: str | None = None
     message: str | None = None
     hint: str | None = None
+    fix_url: str | None = Field(
+        default=None, description="The web UI page that fixes a failed check, when there is one."
+    )
 
     @classmethod
     def of(cls, check: Check) -> CheckRead:
@@ -444,7 +458,12 @@ class CheckRead(BaseModel):
         if error is None:
             return cls(name=check.name, passed=True)
         return cls(
-            name=check.name, passed=False, code=error.code, message=error.message, hint=error.hint
+            name=check.name,
+            passed=False,
+            code=error.code,
+            message=error.message,
+            hint=error.hint,
+            fix_url=check.fix,
         )
 
 
@@ -540,6 +559,12 @@ class ApplicationUserUpdate(BaseModel):
     security_role: str | None = Field(default=None, description="Empty removes the role.")
 
 
+class ApplicationUsersFix(BaseModel):
+    dataverse_environment: str | None = Field(
+        default=None, description="The Dataverse of the pair; default: the integrated one."
+    )
+
+
 class LinkingRead(BaseModel):
     integrated_with: str | None
     linked_to: str | None
@@ -557,6 +582,9 @@ class PowerPlatformIntegrationRead(BaseModel):
     setup_available: bool
     dualwrite_application: bool
     application_users: list[ApplicationUserRead]
+    application_users_problem: CheckRead | None = Field(
+        default=None, description="DW9003 when an application user cannot connect, with the fix."
+    )
     installed_solutions: list[str]
     linking: LinkingRead
     jobs: list[JobRead]
