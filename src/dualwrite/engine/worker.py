@@ -23,7 +23,6 @@ from dualwrite.control.models import (
     TableMapState,
 )
 from dualwrite.control.store import ControlStore
-from dualwrite.databases import check_reachable
 from dualwrite.engine.apply import Direction
 from dualwrite.engine.capture.reader import Scan
 from dualwrite.engine.states import MapAction, MapState
@@ -234,10 +233,7 @@ class Worker:
         urls = {StoreSide.FO: link.fo_url, StoreSide.DATAVERSE: link.dv_url}
         failing = self._noted_down(env_id, urls, failures)
         for side in [s for e, s in self._down if e == env_id and s not in failing]:
-            engine = link.dv if side is StoreSide.DATAVERSE else link.fo
-            try:
-                check_reachable(engine)
-            except DualWriteError:
+            if availability.probe(urls[side]) is not None:
                 continue
             with self.store.session() as session:
                 availability.note_reachable(session, env_id, side)

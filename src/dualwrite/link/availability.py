@@ -81,7 +81,9 @@ def unreachable_reason(link: DualWriteLink, error: DualWriteError) -> str:
     return reason(side_of(store_urls(link), error), error)
 
 
-def _probe(raw: str) -> DualWriteError | None:
+def probe(raw: str) -> DualWriteError | None:
+    """A new connection, never a pooled one: a SQLite connection opened before the file was
+    replaced still works on the old file, so only a fresh one tells whether the store answers."""
     try:
         engine = make_engine(raw)
     except UnavailableError as error:  # DW2006: the SQLite file's folder cannot be made
@@ -100,7 +102,7 @@ def check(session: Session, link: DualWriteLink) -> list[Outage]:
     return the stores that do not answer, with since when."""
     outages = []
     for side, raw in store_urls(link).items():
-        error = _probe(raw)
+        error = probe(raw)
         if error is None:
             note_reachable(session, link.fo_environment_id, side)
         else:
