@@ -99,9 +99,9 @@ class Worker:
 
     def _active(self) -> list[tuple[int, Link, list[MapTask]]]:
         """The links with a map to run or watch (with their environment's id), and those maps.
-        Every pass asks, so a map
-        paused or stopped from the UI is left alone from the next pass on; two light queries
-        (map states, and what the link's engine is built from) keep that cheap."""
+        Every pass asks, so a map paused or stopped from the UI is left alone from the next pass
+        on; two light queries (map states, and what the link's engine is built from) keep that
+        cheap."""
         with self.store.reading() as session:
             maps = session.execute(
                 select(

@@ -168,7 +168,9 @@ def _private(link: DualWriteLink) -> list[tuple[str, str]]:
             continue
         if url.drivername == "sqlite" and url.database:
             out.append((display_url(url), HIDDEN_PATH))
-            out.append((str(Path(url.database).expanduser().parent), HIDDEN_FOLDER))
+            folder = str(Path(url.database).expanduser().parent)
+            if "/" in folder or "\\" in folder:  # not a bare word like "data": it may be prose
+                out.append((folder, HIDDEN_FOLDER))
     return out
 
 
