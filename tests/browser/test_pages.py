@@ -46,7 +46,7 @@ def test_dualwrite_page_non_admin_monitors_and_runs_but_cannot_create_maps(
     page.get_by_role("link", name="Finance and operations").click()
     page.get_by_role("link", name=f"Dual Write {ENV}").click()
     page.get_by_label("Select Currencies (transactioncurrencies)").check()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     expect(
         page.locator('td.state[data-map="Currencies (transactioncurrencies)"]')
     ).not_to_have_text("Not running")
