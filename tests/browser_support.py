@@ -18,6 +18,8 @@ from factories import PASSWORD
 _ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("DUALWRITE_SCREENSHOTS") or _ROOT / "build" / "screenshots")
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+ENV = "contoso-test"  # the environment of the `linked` fixture (browser/conftest.py)
+DW = "dw@contoso.onmicrosoft.com"  # holds the Dual-write user role there
 
 
 @dataclass

@@ -13,18 +13,20 @@ from dualwrite.errors import DualWriteError
 class Check:
     name: str
     error: DualWriteError | None = None
+    fix: str | None = None  # the web UI page that fixes a failed check, when there is one
 
     @property
     def passed(self) -> bool:
         return self.error is None
 
 
-def run_check(name: str, probe: Callable[[], None]) -> Check:
-    """Run one probe: it raises a DualWriteError to fail, naming the problem and the fix."""
+def run_check(name: str, probe: Callable[[], None], fix: str | None = None) -> Check:
+    """Run one probe: it raises a DualWriteError to fail, naming the problem and the fix (and
+    `fix`, the page where it is fixed)."""
     try:
         probe()
     except DualWriteError as error:
-        return Check(name, error)
+        return Check(name, error, fix)
     return Check(name)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,6 +30,15 @@ NO_MAPS_NOTICE = (
 def dualwrite_page_path(environment: str) -> str:
     """The F&O environment's Dual-write page in the web UI (the link LCS shows once linked)."""
     return f"/environments/{environment}/dualwrite"
+
+
+def application_users_page_path(
+    environment: str, dataverse: str, legal_entities: Sequence[str] = ()
+) -> str:
+    """Where the web UI fixes DW9003 for an F&O environment and a Dataverse; the wizard's
+    legal entities come along so the page can rerun its health check."""
+    query = urlencode([("dataverse", dataverse), *(("legal_entities", e) for e in legal_entities)])
+    return f"/environments/{quote(environment)}/application-users?{query}"
 
 
 class _Read(BaseModel):
@@ -313,11 +324,31 @@ class TableMapRead(BaseModel):
     master: str
     progress_done: int
     progress_total: int
-    queued: dict[str, int]
-    changes: dict[str, ChangeCounts] = Field(default_factory=dict)
+    queued: dict[str, int] | None = Field(
+        description="Captured changes not applied yet, per direction; null while a data store "
+        "cannot be reached (see figures_unavailable)."
+    )
+    changes: dict[str, ChangeCounts] | None = Field(
+        default_factory=dict, description="Change counters per direction; null like queued."
+    )
+    figures_unavailable: str | None = Field(
+        default=None,
+        description="Why queued and changes are missing: the data store that does not answer "
+        "(the state comes from the control store and stays right).",
+    )
     queue_max_age_seconds: int
     queue_max_bytes: int
     last_error: str | None
+
+
+class DataStoreOutageRead(BaseModel):
+    """A data store of a link that does not answer, as the Dual-write and map pages show it."""
+
+    store: str = Field(examples=["Dataverse data store"])
+    code: str = Field(description="DW2002, or DW2006 when a SQLite file's folder is unusable.")
+    message: str = Field(description="The driver's failure with the password-masked URL.")
+    hint: str
+    since: datetime | None = Field(description="The first failure of this outage (UTC).")
 
 
 class QueueLimits(BaseModel):
@@ -419,6 +450,9 @@ class CheckRead(BaseModel):
     code: str | None = None
     message: str | None = None
     hint: str | None = None
+    fix_url: str | None = Field(
+        default=None, description="The web UI page that fixes a failed check, when there is one."
+    )
 
     @classmethod
     def of(cls, check: Check) -> CheckRead:
@@ -426,7 +460,12 @@ class CheckRead(BaseModel):
         if error is None:
             return cls(name=check.name, passed=True)
         return cls(
-            name=check.name, passed=False, code=error.code, message=error.message, hint=error.hint
+            name=check.name,
+            passed=False,
+            code=error.code,
+            message=error.message,
+            hint=error.hint,
+            fix_url=check.fix,
         )
 
 
@@ -522,6 +561,12 @@ class ApplicationUserUpdate(BaseModel):
     security_role: str | None = Field(default=None, description="Empty removes the role.")
 
 
+class ApplicationUsersFix(BaseModel):
+    dataverse_environment: str | None = Field(
+        default=None, description="The Dataverse of the pair; default: the integrated one."
+    )
+
+
 class LinkingRead(BaseModel):
     integrated_with: str | None
     linked_to: str | None
@@ -539,6 +584,9 @@ class PowerPlatformIntegrationRead(BaseModel):
     setup_available: bool
     dualwrite_application: bool
     application_users: list[ApplicationUserRead]
+    application_users_problem: CheckRead | None = Field(
+        default=None, description="DW9003 when an application user cannot connect, with the fix."
+    )
     installed_solutions: list[str]
     linking: LinkingRead
     jobs: list[JobRead]

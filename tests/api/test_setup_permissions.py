@@ -52,6 +52,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
         {"security_role": "Dual-write app user"},
         MANAGERS,
     ),
+    ("POST", f"{LINKED}/application-users/fix", {}, ADMINS),  # nothing to fix: no change
     ("GET", "/api/v1/dualwrite/wizard", None, EVERYONE),
     ("GET", "/api/v1/service-health", None, EVERYONE),
     ("POST", "/api/v1/service-health/restart", None, ADMINS),
@@ -218,3 +219,30 @@ def test_seed_002_messages_over_the_api(world_client: TestClient) -> None:
         401,
         "Response status code does not indicate success: 401 (Unauthorized).",
     )
+
+
+def test_fixing_application_users_from_the_health_check(world_client: TestClient) -> None:
+    client = world_client
+    em, admin = _headers(client, "envadmin"), _headers(client, "tenantadmin")
+    disabled = client.patch(
+        f"{LINKED}/application-users/dataverse", json={"enabled": False}, headers=em
+    )
+    assert disabled.status_code == 200, disabled.text
+    body = {"dataverse_environment": "Sales", "legal_entities": ["USMF"]}
+    checks = client.post(f"{LINKED}/link/health-check", json=body, headers=admin).json()
+    failed = next(
+        c for c in checks if c["name"] == "Application IDs granted access to connect the apps"
+    )
+    assert failed["code"] == "DW9003"
+    assert failed["fix_url"] == (
+        "/environments/contoso-linked/application-users?dataverse=Sales&legal_entities=USMF"
+    )
+    refused = client.post(f"{LINKED}/application-users/fix", json={}, headers=em)
+    assert (refused.status_code, refused.json()["code"]) == (403, "DW3004")
+    fixed = client.post(
+        f"{LINKED}/application-users/fix", json={"dataverse_environment": "Sales"}, headers=admin
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert {(u["side"], u["enabled"]) for u in fixed.json()} == {("fo", True), ("dataverse", True)}
+    checks = client.post(f"{LINKED}/link/health-check", json=body, headers=admin).json()
+    assert next(c for c in checks if c["name"] == failed["name"])["passed"]

@@ -16,12 +16,18 @@ import pytest
 import uvicorn
 
 from backends import services_required
-from browser_support import LiveServer
+from browser_support import DW, ENV, LiveServer
 from dualwrite.api.app import create_app
 from dualwrite.control.store import ControlStore
+from dualwrite.identity import directory
 from dualwrite.jobs.runner import JobRunner
+from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
+from dualwrite.lifecycle.environments import EnvironmentSpec
+from dualwrite.link import links, wizard
 from dualwrite.ops.health import Supervisor
-from dualwrite.settings import Settings
+from dualwrite.platform import environments as platform
+from dualwrite.stores.generator import seed_fo
+from factories import add_user, bootstrap, settings_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,7 +47,7 @@ def _need(reason: str) -> None:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    settings = Settings(home=tmp_path / "home", database_url=None)
+    settings = settings_for(tmp_path)
     store = ControlStore(settings.control_url)
     store.upgrade()
     sock = socket.socket()
@@ -92,3 +98,33 @@ def page(browser: object) -> Iterator[object]:
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def linked(live_server: LiveServer) -> LiveServer:
+    """contoso-test integrated with and linked to Sales, default maps published; dw holds the
+    Dual-write user role there, pat is a plain user."""
+    with live_server.store.session() as session:
+        admin = bootstrap(session)
+        directory.assign_license(session, admin, admin.upn, "D365_FINANCE")
+        add_user(session, admin, "dw")
+        add_user(session, admin, "pat")
+        project = projects.create_project(session, admin, "ERP")
+        spec = EnvironmentSpec(name=ENV, legal_entities=["USMF"])
+        env = environments.deploy_environment(session, live_server.settings, admin, project, spec)
+        target = platform.create_environment(
+            session,
+            live_server.settings,
+            admin,
+            name="Sales",
+            region="West US",
+            dataverse=True,
+        )
+        ppi.integrate(session, env, target)
+        dualwrite_app.install(session, env, target)
+        link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
+        links.apply_default_solutions(session, admin, link)
+        environments.grant_environment_role(session, admin, env, DW, "dualwrite-user")
+        url = env.data_store_url
+    seed_fo(url, legal_entities=["USMF"], customers=5)
+    return live_server

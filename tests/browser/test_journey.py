@@ -107,7 +107,7 @@ def test_admin_journey(page: Any, live_server: LiveServer) -> None:
     expect(maps).to_contain_text(ACCOUNTS)
     page.get_by_label(f"Select {ACCOUNTS}").check()
     page.get_by_label("Initial sync (dependent maps run first)").check()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     state = page.locator(f'td.state[data-map="{ACCOUNTS}"]')
     for _ in range(60):  # bounded: the worker takes well under a second for 20 customers
         if state.inner_text() == "Running":

@@ -8,53 +8,15 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from browser_support import LiveServer, sign_in
+from browser_support import DW, ENV, LiveServer, sign_in
 from dualwrite.databases import make_engine
 from dualwrite.identity import directory
-from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
+from dualwrite.lifecycle import environments, projects
 from dualwrite.lifecycle.environments import EnvironmentSpec
-from dualwrite.link import links, overview, tablemaps, wizard
-from dualwrite.platform import environments as platform
-from dualwrite.stores.generator import seed_fo
-from factories import add_user, bootstrap
-
-ENV = "contoso-test"
-DW = "dw@contoso.onmicrosoft.com"
-
-
-@pytest.fixture
-def linked(live_server: LiveServer) -> LiveServer:
-    """contoso-test integrated with and linked to Sales, default maps published; dw holds the
-    Dual-write user role there, pat is a plain user."""
-    with live_server.store.session() as session:
-        admin = bootstrap(session)
-        directory.assign_license(session, admin, admin.upn, "D365_FINANCE")
-        add_user(session, admin, "dw")
-        add_user(session, admin, "pat")
-        project = projects.create_project(session, admin, "ERP")
-        spec = EnvironmentSpec(name=ENV, legal_entities=["USMF"])
-        env = environments.deploy_environment(session, live_server.settings, admin, project, spec)
-        target = platform.create_environment(
-            session,
-            live_server.settings,
-            admin,
-            name="Sales",
-            region="West US",
-            dataverse=True,
-            dataverse_url=None,
-        )
-        ppi.integrate(session, env, target)
-        dualwrite_app.install(session, env, target)
-        link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
-        links.apply_default_solutions(session, admin, link)
-        environments.grant_environment_role(session, admin, env, DW, "dualwrite-user")
-        url = env.data_store_url
-    seed_fo(url, legal_entities=["USMF"], customers=5)
-    return live_server
+from dualwrite.link import links, overview, tablemaps
 
 
 def test_dualwrite_page_loads_from_one_origin_without_third_party_cookies(
@@ -84,7 +46,7 @@ def test_dualwrite_page_non_admin_monitors_and_runs_but_cannot_create_maps(
     page.get_by_role("link", name="Finance and operations").click()
     page.get_by_role("link", name=f"Dual Write {ENV}").click()
     page.get_by_label("Select Currencies (transactioncurrencies)").check()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     expect(
         page.locator('td.state[data-map="Currencies (transactioncurrencies)"]')
     ).not_to_have_text("Not running")
@@ -200,7 +162,7 @@ def test_map_page_shows_fields_queue_activity_and_forces_not_running(
     sign_in(page, linked)
     page.goto(f"{linked.url}/environments/{ENV}/dualwrite")
     page.get_by_role("link", name="Customers V3 (accounts)").click()
-    assert page.title() == "Customers V3 (accounts) · dualwrite"
+    expect(page).to_have_title("Customers V3 (accounts) · dualwrite")  # waits for the page
     fields = page.get_by_role("table", name="Field mappings")
     expect(fields).to_contain_text("organizationname")
     expect(fields).to_contain_text("lookup through Customer groups (msdyn_customergroups)")

@@ -60,6 +60,12 @@ def test_new_tenant_to_running_maps(initialised: Run, home: Path) -> None:
     assert "succeeded" in run("env", "dualwrite-app", ENV, "--accept-terms").stdout
     users = as_json(run("env", "app-users", ENV, "--json"))
     assert {u["side"] for u in users} == {"fo", "dataverse"}
+    run("env", "app-user", ENV, "--side", "dataverse", "--disabled")
+    refused = run("env", "link-platform", ENV, ok=False)
+    assert "DW9003" in refused.stderr and f"fix-app-users {ENV}" in refused.stderr
+    fixed = as_json(run("env", "fix-app-users", ENV, "--json"))  # DW9003's fix, as its hint says
+    assert {(u["side"], u["enabled"]) for u in fixed} == {("fo", True), ("dataverse", True)}
+    assert all(u["enabled"] for u in as_json(run("env", "app-users", ENV, "--json")))
 
     linked = run("env", "link-platform", ENV)
     assert f"Dual-write page: /environments/{ENV}/dualwrite" in linked.stdout

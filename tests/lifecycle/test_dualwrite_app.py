@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from dualwrite.control.models import ApplicationUser, InstalledSolution, JobState
+from dualwrite.control.models import ActivityEntry, ApplicationUser, InstalledSolution, JobState
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import DualWriteError
 from dualwrite.lifecycle import appusers, dualwrite_app, linking, ppi
@@ -235,3 +235,45 @@ def test_mismatch_fixed_by_reset_and_relink(w: SetupWorld) -> None:
     with w.store.session() as session:
         status = linking.linking_status(session, w.env(session))
     assert (status.linked_to, status.integrated_with, status.warning) == (FIELD, FIELD, None)
+
+
+def test_fixing_the_application_users_the_health_check_reports(w: SetupWorld) -> None:
+    """DW9003's fix: a tenant administrator makes both sides connect again; logged, once."""
+    _integrate(w)
+    assert w.run(_install(w)).state is JobState.SUCCEEDED
+    with w.store.session() as session:
+        env, target = w.env(session), w.platform(session)
+        em, admin = w.user(session, "em"), w.user(session, "admin")
+        appusers.update_application_user(session, em, env, target, "dataverse", enabled=False)
+        appusers.update_application_user(session, em, env, target, "fo", security_role="")
+        with pytest.raises(DualWriteError) as refused:
+            appusers.fix_application_users(session, em, env, target)
+        assert (refused.value.code, refused.value.message) == (
+            "DW3004",
+            "Fixing the dual-write application users requires the Global administrator role in "
+            "this tenant.",
+        )
+        with pytest.raises(DualWriteError) as dw9003:
+            appusers.require_service_principal(session, env, target)
+        assert "fix-app-users contoso-test --dataverse 'Field Service'" in dw9003.value.hint
+        appusers.fix_application_users(session, admin, env, target)
+        appusers.require_service_principal(session, env, target)  # passes now
+        users = appusers.application_users(session, env, target)
+        assert users[appusers.AppSide.FO].security_role == "System administrator"
+        other = platform.get_environment(session, admin, "Tokyo")  # none there yet: created
+        made = appusers.fix_application_users(session, admin, env, other)
+        assert {(u.side, u.enabled, u.security_role) for u in made} == {
+            ("dataverse", True, "Dual-write app user"),
+            ("fo", True, "System administrator"),
+        }
+        appusers.fix_application_users(session, admin, env, target)  # nothing to fix: no entry
+        logged = [
+            e.message
+            for e in session.scalars(select(ActivityEntry).order_by(ActivityEntry.id))
+            if e.message.startswith("Application users")
+        ]
+    assert logged == [
+        "Application users for Field Service: AX application user given the System "
+        "administrator role, CRM application user enabled",
+        "Application users for Tokyo: AX application user created, CRM application user created",
+    ]

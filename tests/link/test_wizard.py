@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -210,3 +211,28 @@ def test_a_dualwrite_user_operates_maps_after_setup(w: SetupWorld) -> None:
         with pytest.raises(DualWriteError) as err:
             links.apply_default_solutions(session, joe, link)
         assert err.value.code == "DW9403"
+
+
+def test_adding_maps_from_an_uploaded_file(w: SetupWorld) -> None:
+    """The Dual-write page's upload: who may add is told before anything about the file."""
+    with w.store.session() as session:
+        admin = w.user(session, "admin")
+        link = wizard.create_link(
+            session, admin, w.env(session), w.platform(session), ["USMF"], consent=True
+        )
+        with pytest.raises(DualWriteError) as unauthorized:
+            links.add_table_maps_from_file(session, w.user(session, "em"), link, "x.toml", b"\xff")
+        assert (unauthorized.value.code, unauthorized.value.status) == ("DW9401", 401)
+        for data, problem in [
+            (b"", "choose a TOML file"),
+            (b"\xff\xfe", "x.toml is not UTF-8 text"),
+            (b"#" * (links.MAX_SOLUTION_BYTES + 1), "x.toml is larger than 1 MB"),
+        ]:
+            with pytest.raises(DualWriteError) as refused:
+                links.add_table_maps_from_file(session, admin, link, "C:\\files\\x.toml", data)
+            assert (refused.value.code, refused.value.details["problem"]) == ("DW1000", problem)
+        links.apply_default_solutions(session, admin, link)
+        text = (Path(__file__).parents[1] / "browser" / "contact_persons.toml").read_bytes()
+        added = links.add_table_maps_from_file(session, admin, link, "home/em/contacts.toml", text)
+        assert "Contact persons (contacts)" in {m.name for m in added}
+        assert link.solutions[-1].source == "contacts.toml"  # the name only, never a path

@@ -1,5 +1,6 @@
 """Environment details in Lifecycle Services: `dualwrite env ppi …`, `env dualwrite-app`,
-`env link-platform`, `env jobs|job`, `env app-users|app-user`, `env users|grant|revoke`."""
+`env link-platform`, `env jobs|job`, `env app-users|app-user|fix-app-users`,
+`env users|grant|revoke`."""
 
 from __future__ import annotations
 
@@ -200,13 +201,16 @@ def _app_user_rows(context: Context, env: str) -> list[ApplicationUserRead]:
     return section.application_users
 
 
+APP_USER_COLUMNS = ("side", "platform_environment", "application_id", "security_role", "enabled")
+
+
 def app_users(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
     """The dual-write application users of the environment and its integrated Dataverse."""
     rows = _app_user_rows(current(ctx), env)
     show(
         rows,
         as_json,
-        ("side", "platform_environment", "application_id", "security_role", "enabled"),
+        APP_USER_COLUMNS,
     )
 
 
@@ -231,8 +235,30 @@ def app_user(
         )
     print_table(
         _app_user_rows(context, env),
-        ("side", "platform_environment", "application_id", "security_role", "enabled"),
+        APP_USER_COLUMNS,
     )
+
+
+def fix_app_users(
+    ctx: typer.Context,
+    env: str,
+    dataverse: Annotated[
+        str | None,
+        typer.Option(help="The Power Platform environment of the pair (default: integrated)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fix DW9003: create, enable and give a security role to the application users of the
+    environment and a Dataverse (tenant administrators)."""
+    context = current(ctx)
+    with context.work() as (session, actor):
+        fo_env = environments.get_environment(session, actor, env)
+        target = dualwrite_app.pair_target(session, actor, fo_env, dataverse)
+        rows = [
+            ApplicationUserRead.of(u, target.name)
+            for u in appusers.fix_application_users(session, actor, fo_env, target)
+        ]
+    show(rows, as_json, APP_USER_COLUMNS)
 
 
 def users(ctx: typer.Context, env: str, as_json: JsonOption = False) -> None:
@@ -273,6 +299,7 @@ def register(env_app: typer.Typer) -> None:
     env_app.command("job")(job)
     env_app.command("app-users")(app_users)
     env_app.command("app-user")(app_user)
+    env_app.command("fix-app-users")(fix_app_users)
     env_app.command("users")(users)
     env_app.command("grant")(grant)
     env_app.command("revoke")(revoke)

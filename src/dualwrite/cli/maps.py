@@ -183,7 +183,11 @@ def activity(
     env: str,
     map: Annotated[str | None, typer.Option("--map", help="Only this table map.")] = None,
     kind: Annotated[
-        str | None, typer.Option(help="state, initial sync, retry, configuration or forced.")
+        str | None,
+        typer.Option(
+            help="state, initial sync, retry, configuration, forced, alert, discard or "
+            "availability."
+        ),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Only this user's (or 'sync worker').")] = None,
     before: Annotated[int | None, typer.Option(help="Entries older than this id (paging).")] = None,

@@ -29,6 +29,8 @@ from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import BatchResult, Link, Master, directions
 from dualwrite.engine.wakeup import Wakeup
 from dualwrite.errors import DualWriteError
+from dualwrite.link import availability
+from dualwrite.link.availability import StoreSide
 from dualwrite.link.links import link_maps
 from dualwrite.link.tablemaps import engine_transition
 from dualwrite.ops import initialsync
@@ -67,6 +69,10 @@ class Worker:
         self.on_batch = on_batch
         self._links: dict[tuple[int, str], Link] = {}
         self._wakeup = Wakeup()
+        # (environment id, store) logged as unreachable: probed until it answers. Outages an
+        # earlier worker logged are read once per environment (_known).
+        self._down: set[tuple[int, StoreSide]] = set()
+        self._known: set[int] = set()
 
     def close(self) -> None:
         for link in self._links.values():
@@ -91,10 +97,11 @@ class Worker:
             )
         return self._links[key]
 
-    def _active(self) -> list[tuple[Link, list[MapTask]]]:
-        """The links with a map to run or watch, and those maps. Every pass asks, so a map
-        paused or stopped from the UI is left alone from the next pass on; two light queries
-        (map states, and what the link's engine is built from) keep that cheap."""
+    def _active(self) -> list[tuple[int, Link, list[MapTask]]]:
+        """The links with a map to run or watch (with their environment's id), and those maps.
+        Every pass asks, so a map paused or stopped from the UI is left alone from the next pass
+        on; two light queries (map states, and what the link's engine is built from) keep that
+        cheap."""
         with self.store.reading() as session:
             maps = session.execute(
                 select(
@@ -122,6 +129,7 @@ class Worker:
             heads = session.execute(
                 select(
                     DualWriteLink.id,
+                    DualWriteLink.fo_environment_id,
                     FoEnvironment.name,
                     DualWriteLink.legal_entities,
                     FoEnvironment.data_store_url,
@@ -141,8 +149,9 @@ class Worker:
             ).all()
             signatures: dict[int, list[str]] = {}
             names: dict[int, str] = {}
-            for link_id, env, entities, fo_url, dv_url, sid, version, applied in heads:
-                names[link_id] = env
+            env_ids: dict[int, int] = {}
+            for link_id, env_id, env, entities, fo_url, dv_url, sid, version, applied in heads:
+                names[link_id], env_ids[link_id] = env, env_id
                 parts = signatures.setdefault(link_id, [entities, fo_url, dv_url or ""])
                 parts.append(f"{sid}:{version}:{applied}")
             tasks: dict[int, list[MapTask]] = {}
@@ -163,25 +172,32 @@ class Worker:
                     )
             out = []
             broken: list[tuple[int, str]] = []
+            unbuilt: list[tuple[int, dict[StoreSide, str], DualWriteError]] = []
             for link_id, link_tasks in tasks.items():
                 try:
                     engine_link = self._engine_link(session, link_id, "|".join(signatures[link_id]))
                 except DualWriteError as error:  # a store that cannot be opened: the others go on
                     broken += [(t.id, error.message) for t in link_tasks]
+                    fo_url, dv_url = signatures[link_id][1:3]
+                    urls = {StoreSide.FO: fo_url, StoreSide.DATAVERSE: dv_url}
+                    unbuilt.append((env_ids[link_id], urls, error))
                     fields = {"environment": names[link_id], "code": error.code}
                     log.warning("link of %s: %s", names[link_id], error, extra=fields)
                     continue
-                out.append((engine_link, link_tasks))
+                out.append((env_ids[link_id], engine_link, link_tasks))
         for map_id, message in broken:  # after the read: one control-store transaction at a time
             self._note(map_id, message)
+        for env_id, urls, failure in unbuilt:
+            self._noted_down(env_id, urls, [failure])
         return out
 
     def tick(self) -> int:
         """One pass over every active map; returns how many changes it handled (applied,
         skipped or failed): 0 means there was nothing to do."""
         handled = 0
-        for link, tasks in self._active():
+        for env_id, link, tasks in self._active():
             order = [m.name for m in link.maps]
+            failures: list[DualWriteError] = []
             try:  # one look at each source's log tells the maps with nothing to do
                 scans = link.scan([link.by_name[t.name] for t in tasks if t.state in LIVE])
             except DualWriteError:
@@ -198,10 +214,42 @@ class Worker:
                     if task.last_error is not None:  # it works again: the message is stale
                         self._note(task.id, None)
                 except DualWriteError as error:  # e.g. a data store is unreachable: retry later
+                    failures.append(error)
                     self._note(task.id, error.message)
                     fields = {"map": task.name, "state": task.state.value, "code": error.code}
                     log.warning("map %s: %s", task.name, error, extra=fields)
+            self._availability(env_id, link, failures)
         return handled
+
+    def _availability(self, env_id: int, link: Link, failures: list[DualWriteError]) -> None:
+        """Log when a store stops answering (the first failure is the outage's "since" on the
+        Dual-write page) and, probing it each pass meanwhile, when it answers again."""
+        if env_id not in self._known:
+            with self.store.reading() as session:
+                for side in StoreSide:
+                    if availability.unreachable_since(session, env_id, side) is not None:
+                        self._down.add((env_id, side))
+            self._known.add(env_id)
+        urls = {StoreSide.FO: link.fo_url, StoreSide.DATAVERSE: link.dv_url}
+        failing = self._noted_down(env_id, urls, failures)
+        for side in [s for e, s in self._down if e == env_id and s not in failing]:
+            if availability.probe(urls[side]) is not None:
+                continue
+            with self.store.session() as session:
+                availability.note_reachable(session, env_id, side)
+            self._down.discard((env_id, side))
+
+    def _noted_down(
+        self, env_id: int, urls: dict[StoreSide, str], failures: list[DualWriteError]
+    ) -> set[StoreSide]:
+        """The stores the failures name as unavailable; each logged once per outage."""
+        failing = {availability.side_of(urls, e): e for e in failures if e.transient}
+        for side, error in failing.items():
+            if side is not None and (env_id, side) not in self._down:
+                with self.store.session() as session:
+                    availability.note_unreachable(session, env_id, side, error)
+                self._down.add((env_id, side))
+        return {side for side in failing if side is not None}
 
     def _step(self, link: Link, task: MapTask, scans: dict[Direction, Scan]) -> int:
         tmap = link.by_name[task.name]

@@ -18,11 +18,15 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.errors import ERR
+from dualwrite.identity.authz import require_global_admin
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role
 from dualwrite.maps.defaults import default_solutions
+from dualwrite.ops import activity
+from dualwrite.ops.activity import ActivityKind
 from dualwrite.platform.environments import is_admin
 
 APPLICATION_NAME = "Dual-write"
+CHECK_NAME = "Application IDs granted access to connect the apps"  # the wizard's, and LCS's
 
 
 class AppSide(StrEnum):
@@ -41,11 +45,13 @@ class AppSide(StrEnum):
 
 _FIX = {
     AppSide.DATAVERSE: "The Dataverse application user of '{platform}' must exist, be enabled and "
-    "hold a security role (Dual-write app user): run Dual-write application in Lifecycle Services "
-    "or fix it (`dualwrite env app-users {env}`).",
+    "hold a security role (Dual-write app user): a tenant administrator fixes it with Fix "
+    "application users (`dualwrite env fix-app-users {env} --dataverse '{platform}'`), or run "
+    "Dual-write application in Lifecycle Services.",
     AppSide.FO: "The application ID registered in '{env}' must exist, be enabled and map to a user "
-    "with a security role: run Dual-write application in Lifecycle Services or fix it "
-    "(`dualwrite env app-users {env}`).",
+    "with a security role: a tenant administrator fixes it with Fix application users "
+    "(`dualwrite env fix-app-users {env} --dataverse '{platform}'`), or run Dual-write "
+    "application in Lifecycle Services.",
 }
 
 
@@ -126,6 +132,43 @@ def update_application_user(
         user.security_role = security_role.strip() or None
     session.flush()
     return user
+
+
+FIX_ACTION = "Fixing the dual-write application users"
+
+
+def require_fixer(actor: User, env: FoEnvironment) -> None:
+    """The health check's DW9003 fix touches both sides at once (a Dataverse application user
+    and an F&O application ID), so it takes a tenant (Global) administrator."""
+    require_global_admin(actor, env.project.tenant_id, FIX_ACTION)
+
+
+def fix_application_users(
+    session: Session, actor: User, env: FoEnvironment, target: PlatformEnvironment
+) -> list[ApplicationUser]:
+    """What DW9003 asks for: each side's application user exists, is enabled and holds a
+    security role (the default one where none is set). Logged; already fine changes nothing."""
+    require_fixer(actor, env)
+    if not target.has_dataverse:
+        raise ERR.NO_DATAVERSE.error(name=target.name)
+    had = application_users(session, env, target)
+    users = register_application_users(session, env, target)
+    fixed = [
+        f"{AppSide(u.side).target} application user created" for u in users if u.side not in had
+    ]
+    for user in users:
+        side = AppSide(user.side)
+        if not user.enabled:
+            user.enabled = True
+            fixed.append(f"{side.target} application user enabled")
+        if not user.security_role:
+            user.security_role = side.default_role
+            fixed.append(f"{side.target} application user given the {side.default_role} role")
+    if fixed:
+        message = f"Application users for {target.name}: {', '.join(fixed)}"
+        activity.record(session, env, ActivityKind.CONFIGURATION, message, actor)
+    session.flush()
+    return users
 
 
 def orchestration_solutions() -> list[tuple[str, str]]:

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from dualwrite.checks import run_check
 from dualwrite.control.models import FoEnvironment
 from dualwrite.jobs.model import environment_jobs
 from dualwrite.lifecycle.appusers import (
+    CHECK_NAME,
     application_users,
     installed_solutions,
     orchestration_installed,
+    require_service_principal,
 )
 from dualwrite.lifecycle.linking import linking_status
 from dualwrite.lifecycle.ppi import integrated_platform
 from dualwrite.schemas import (
     ApplicationUserRead,
+    CheckRead,
     EnvironmentDetail,
     EnvironmentRead,
     JobRead,
     LegalEntityRead,
     LinkingRead,
     PowerPlatformIntegrationRead,
+    application_users_page_path,
 )
 from dualwrite.stores.datastore import Side, legal_entities, row_counts
 
@@ -32,6 +37,7 @@ def integration_section(session: Session, env: FoEnvironment) -> PowerPlatformIn
     users: list[ApplicationUserRead] = []
     solutions: list[str] = []
     installed = False
+    problem = None
     if target is not None:
         users = [
             ApplicationUserRead.of(u, target.name)
@@ -39,6 +45,12 @@ def integration_section(session: Session, env: FoEnvironment) -> PowerPlatformIn
         ]
         solutions = [f"{s.name} {s.version}" for s in installed_solutions(session, target)]
         installed = bool(users) and orchestration_installed(session, target)
+        if users:  # once the dual-write application made them: can they connect (DW9003)?
+            fix = application_users_page_path(env.name, target.name)
+            found = run_check(
+                CHECK_NAME, lambda: require_service_principal(session, env, target), fix
+            )
+            problem = None if found.passed else CheckRead.of(found)
     status = linking_status(session, env)
     return PowerPlatformIntegrationRead(
         platform_environment=current.name if current else None,
@@ -47,6 +59,7 @@ def integration_section(session: Session, env: FoEnvironment) -> PowerPlatformIn
         setup_available=target is None,
         dualwrite_application=installed,
         application_users=users,
+        application_users_problem=problem,
         installed_solutions=solutions,
         linking=LinkingRead(
             integrated_with=status.integrated_with,

@@ -15,6 +15,7 @@ from dualwrite.lifecycle.appusers import (
 )
 from dualwrite.lifecycle.environments import require_writable
 from dualwrite.lifecycle.ppi import integrated_platform, require_dataverse_admin, require_lcs_role
+from dualwrite.platform import environments as platform
 from dualwrite.stores.datastore import Side, prepare_data_store
 
 TERMS = (
@@ -30,6 +31,16 @@ def require_integration(env: FoEnvironment) -> PlatformEnvironment:
     if target is None:
         raise ERR.PPI_NOT_SET_UP.error(name=env.name)
     return target
+
+
+def pair_target(
+    session: Session, actor: User, env: FoEnvironment, dataverse: str | None
+) -> PlatformEnvironment:
+    """The Dataverse of an application-user pair: the one named (the link wizard may choose
+    another than the integrated one), else the integrated one."""
+    if dataverse:
+        return platform.get_environment(session, actor, dataverse)
+    return require_integration(env)
 
 
 def request_install(

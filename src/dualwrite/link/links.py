@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import legal_entities
 
 MAX_LEGAL_ENTITIES = 250  # Microsoft's live-sync limit per link
+MAX_SOLUTION_BYTES = 1_000_000  # an uploaded solution file; the shipped ones are a few kB
 
 
 def is_tenant_admin(actor: User, tenant_id: int) -> bool:
@@ -169,14 +171,38 @@ def _require_orchestration(session: Session, link: DualWriteLink) -> None:
         )
 
 
+def _require_map_author(actor: User, link: DualWriteLink) -> None:
+    if not is_tenant_admin(actor, link.fo_environment.project.tenant_id):
+        raise ERR.UNAUTHORIZED_MAP.error()
+
+
 def add_table_maps(
     session: Session, actor: User, link: DualWriteLink, texts: Sequence[tuple[str, str]]
 ) -> list[TableMapState]:
     """Add new table maps from solution files: only a tenant admin (seed 002: 401 otherwise)."""
-    if not is_tenant_admin(actor, link.fo_environment.project.tenant_id):
-        raise ERR.UNAUTHORIZED_MAP.error()
+    _require_map_author(actor, link)
     require_writable(link.fo_environment)
     return publish_solutions(session, link, texts, actor)
+
+
+def add_table_maps_from_file(
+    session: Session, actor: User, link: DualWriteLink, filename: str, data: bytes
+) -> list[TableMapState]:
+    """An uploaded solution file (the Dual-write page): who may add maps is checked before
+    anything about the file is said; then it must be UTF-8 TOML of at most 1 MB."""
+    _require_map_author(actor, link)
+    source = Path(filename.replace("\\", "/")).name[:200] or "uploaded solution"
+    if not data:
+        raise ERR.INVALID_INPUT.error(field="solution file", problem="choose a TOML file")
+    if len(data) > MAX_SOLUTION_BYTES:
+        problem = f"{source} is larger than {MAX_SOLUTION_BYTES // 1_000_000} MB"
+        raise ERR.INVALID_INPUT.error(field="solution file", problem=problem)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        problem = f"{source} is not UTF-8 text"
+        raise ERR.INVALID_INPUT.error(field="solution file", problem=problem) from None
+    return add_table_maps(session, actor, link, [(source, text)])
 
 
 def apply_default_solutions(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
@@ -13,8 +13,10 @@ from dualwrite.engine.apply import source_table
 from dualwrite.engine.capture.schema import changelog, ensure_capture_schema
 from dualwrite.engine.sync import Link, directions
 from dualwrite.engine.syncstate import change_counts, ensure_sync_schema, get_position
-from dualwrite.errors import ERR
+from dualwrite.errors import ERR, UnavailableError
+from dualwrite.link.availability import Outage, unreachable_reason
 from dualwrite.link.links import link_maps
+from dualwrite.maps.model import TableMap
 from dualwrite.schemas import ChangeCounts, QueuedRead, SyncErrorRead, TableMapRead
 
 
@@ -66,37 +68,56 @@ def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCoun
     return queued, counts
 
 
-def describe_maps(link: DualWriteLink) -> list[TableMapRead]:
-    """Every published map with its state, progress and queue, in dependency order."""
-    states = {m.name: m for m in link.table_maps}
-    with engine_link(link) as engine:
-        out = []
-        for tmap in engine.maps:
-            state = states.get(tmap.name)
-            if state is None:
-                continue
-            queued, counts = _flow(engine, tmap.name)
-            out.append(
-                TableMapRead(
-                    name=tmap.name,
-                    solution=state.solution,
-                    fo_entity=tmap.fo,
-                    dataverse_table=tmap.dv,
-                    state=state.state,
-                    directions=list(directions(tmap)),
-                    depends_on=list(tmap.depends_on),
-                    initial_sync=state.initial_sync,
-                    master=state.master,
-                    progress_done=state.progress_done,
-                    progress_total=state.progress_total,
-                    queued=queued,
-                    changes=counts,
-                    queue_max_age_seconds=state.queue_max_age_seconds,
-                    queue_max_bytes=state.queue_max_bytes,
-                    last_error=state.last_error,
-                )
-            )
-        return out
+def describe_maps(link: DualWriteLink, outages: Sequence[Outage] = ()) -> list[TableMapRead]:
+    """Every published map with its state, progress and queue, in dependency order. When a
+    data store does not answer (or `outages` says so), the maps come from the control store
+    alone, their queue and counters marked unavailable: states, Stop and Force Not running
+    need no data store (seed 002)."""
+    why = outages[0].reason if outages else None
+    if why is None:
+        try:
+            with engine_link(link) as engine:
+                return [
+                    _read(link, t, *_flow(engine, t.name)) for t in _published(link, engine.maps)
+                ]
+        except UnavailableError as error:
+            why = unreachable_reason(link, error)
+    return [_read(link, t, None, None, why) for t in _published(link, link_maps(link))]
+
+
+def _published(link: DualWriteLink, maps: Sequence[TableMap]) -> list[TableMap]:
+    """The maps with a state on the link, in the dependency order `maps` come in."""
+    have = {m.name for m in link.table_maps}
+    return [t for t in maps if t.name in have]
+
+
+def _read(
+    link: DualWriteLink,
+    tmap: TableMap,
+    queued: dict[str, int] | None,
+    counts: dict[str, ChangeCounts] | None,
+    unavailable: str | None = None,
+) -> TableMapRead:
+    state = next(m for m in link.table_maps if m.name == tmap.name)
+    return TableMapRead(
+        name=tmap.name,
+        solution=state.solution,
+        fo_entity=tmap.fo,
+        dataverse_table=tmap.dv,
+        state=state.state,
+        directions=list(directions(tmap)),
+        depends_on=list(tmap.depends_on),
+        initial_sync=state.initial_sync,
+        master=state.master,
+        progress_done=state.progress_done,
+        progress_total=state.progress_total,
+        queued=queued,
+        changes=counts,
+        figures_unavailable=unavailable,
+        queue_max_age_seconds=state.queue_max_age_seconds,
+        queue_max_bytes=state.queue_max_bytes,
+        last_error=state.last_error,
+    )
 
 
 def list_errors(link: DualWriteLink, map_name: str | None = None) -> list[SyncErrorRead]:

@@ -21,6 +21,7 @@ from dualwrite.engine.sync import directions
 from dualwrite.errors import ERR, UnavailableError
 from dualwrite.lifecycle.environments import has_environment_role
 from dualwrite.lifecycle.projects import role_in
+from dualwrite.link.availability import unreachable_reason
 from dualwrite.link.links import is_tenant_admin, link_maps
 from dualwrite.link.overview import engine_link, retry_errors
 from dualwrite.maps.validate import with_dependencies
@@ -153,7 +154,7 @@ def stop_maps(session: Session, actor: User, link: DualWriteLink, names: Sequenc
         raise ERR.STOP_UNAVAILABLE.error(
             connection=target.id,
             platform=target.name,
-            problem=error.message,
+            problem=unreachable_reason(link, error),  # no URL: operators need not be admins
             env=link.fo_environment.name,
         ) from error
 

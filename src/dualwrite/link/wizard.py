@@ -13,7 +13,11 @@ from dualwrite.activity import token_exchange_denied
 from dualwrite.checks import Check, failures, run_check, summary
 from dualwrite.control.models import DualWriteLink, FoEnvironment, PlatformEnvironment, User
 from dualwrite.errors import ERR
-from dualwrite.lifecycle.appusers import orchestration_installed, require_service_principal
+from dualwrite.lifecycle.appusers import (
+    CHECK_NAME,
+    orchestration_installed,
+    require_service_principal,
+)
 from dualwrite.lifecycle.environments import require_writable
 from dualwrite.link.links import (
     chosen_legal_entities,
@@ -22,6 +26,7 @@ from dualwrite.link.links import (
     require_linkable,
 )
 from dualwrite.platform.environments import is_admin
+from dualwrite.schemas import application_users_page_path
 from dualwrite.stores.datastore import Side, prepare_data_store
 
 LINK_ACTION = "Linking environments for dual-write"
@@ -91,14 +96,16 @@ def health_check(
             lambda: _reachable(env.data_store_url, Side.FO, env.name),
         ),
         (
-            "Application IDs granted access to connect the apps",
+            CHECK_NAME,
             lambda: require_service_principal(session, env, target),
         ),
         ("Dual-write solutions installed in Dataverse", lambda: _solutions(session, env, target)),
         ("Legal entities valid", lambda: _legal_entities(env, companies)),
         ("Environments not linked yet", lambda: require_linkable(session, env, target)),
     ]
-    return [run_check(name, probe) for name, probe in probes]
+    # Where a failed check is fixed in the web UI (the health check's fix link).
+    fixes = {CHECK_NAME: application_users_page_path(env.name, target.name, companies)}
+    return [run_check(name, probe, fixes.get(name)) for name, probe in probes]
 
 
 def create_link(

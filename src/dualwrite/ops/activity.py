@@ -24,6 +24,7 @@ class ActivityKind(StrEnum):
     FORCED = "forced"  # an administrator forced a map to Not running
     ALERT = "alert"  # an alert setting fired, and what it did
     DISCARD = "discard"  # a record of the error log given up on, with the reason
+    AVAILABILITY = "availability"  # a data store stopped or started answering (link/availability)
 
 
 def record(
@@ -33,18 +34,18 @@ def record(
     message: str,
     actor: User | None = None,
     map_name: str | None = None,
-) -> None:
+) -> ActivityEntry:
     """Add an entry in the caller's unit of work: it commits (or not) with what it describes."""
-    session.add(
-        ActivityEntry(
-            fo_environment_id=env if isinstance(env, int) else env.id,
-            map_name=map_name,
-            kind=kind.value,
-            message=message,
-            actor_id=actor.id if actor else None,
-            actor_label=actor.upn if actor else WORKER,
-        )
+    entry = ActivityEntry(
+        fo_environment_id=env if isinstance(env, int) else env.id,
+        map_name=map_name,
+        kind=kind.value,
+        message=message,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.upn if actor else WORKER,
     )
+    session.add(entry)
+    return entry
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def runs_of(
     return list(session.scalars(query))
 
 
-def failed_records(link: DualWriteLink, name: str, run: InitialSyncRun) -> list[SyncErrorRead]:
+def _failed_records(link: DualWriteLink, name: str, run: InitialSyncRun) -> list[SyncErrorRead]:
     """The open errors that execution left: the master's direction, since it started."""
     direction = "fo_to_dv" if run.master == "fo" else "dv_to_fo"
     since = as_utc(run.started_at)
@@ -94,7 +94,7 @@ def rerun_execution(session: Session, actor: User, link: DualWriteLink, name: st
         )
     run = runs[0]
     fixed = failing = 0
-    for record in failed_records(link, name, run):
+    for record in _failed_records(link, name, run):
         done, left = overview.retry_errors(link, name, record.id)
         fixed, failing = fixed + done, failing + left
     run.failed = failing
@@ -108,10 +108,14 @@ def rerun_execution(session: Session, actor: User, link: DualWriteLink, name: st
     return RerunResult(fixed, failing)
 
 
-def initial_sync_read(session: Session, link: DualWriteLink, name: str) -> InitialSyncDetail:
+def initial_sync_read(
+    session: Session, link: DualWriteLink, name: str, *, failed_records: bool = True
+) -> InitialSyncDetail:
+    """The executions, and the records the latest failed on (from the data stores: pass
+    `failed_records=False` while one does not answer; the executions are in the control store)."""
     runs = runs_of(session, link, name)
     latest = next((r for r in runs if r.finished_at is not None), None)
     return InitialSyncDetail(
         runs=[InitialSyncRunRead.model_validate(r) for r in runs],
-        failed_records=failed_records(link, name, latest) if latest else [],
+        failed_records=_failed_records(link, name, latest) if latest and failed_records else [],
     )

@@ -103,8 +103,16 @@ def _link_metrics(
     env = link.fo_environment.name
     try:
         maps = overview.describe_maps(link)
-        errors = Tally((e.map_name, e.direction) for e in overview.list_errors(link))
+        # A store that does not answer leaves the maps without figures: states only, as below.
+        reachable = all(m.queued is not None for m in maps)
+        errors = (
+            Tally((e.map_name, e.direction) for e in overview.list_errors(link))
+            if reachable
+            else Tally()
+        )
     except DualWriteError:
+        reachable = False
+    if not reachable:
         g["up"].labels(env).set(0)
         for state in link.table_maps:
             g["state"].labels(env, state.name, state.state).set(1)
@@ -113,12 +121,13 @@ def _link_metrics(
     for m in maps:
         for known in MapState:
             g["state"].labels(env, m.name, known.value).set(1 if m.state == known.value else 0)
-        lag = _lag(link, m.name, now) if any(m.queued.values()) else {}
-        for direction, count in m.queued.items():
+        queued, changes = m.queued or {}, m.changes or {}
+        lag = _lag(link, m.name, now) if any(queued.values()) else {}
+        for direction, count in queued.items():
             g["queued"].labels(env, m.name, direction).set(count)
             g["lag"].labels(env, m.name, direction).set(lag.get(direction, 0.0))
             g["errors"].labels(env, m.name, direction).set(errors.get((m.name, direction), 0))
-        for direction, counts in m.changes.items():
+        for direction, counts in changes.items():
             for name in ("captured", "applied", "failed", "skipped"):
                 c[name].labels(env, m.name, direction).inc(getattr(counts, name))
         if m.initial_sync:

@@ -3,15 +3,18 @@ token for forms, and rendering."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from dualwrite.api.deps import SESSION_COOKIE, SessionDep, get_current_user
 from dualwrite.control.models import User
+from dualwrite.errors import DualWriteError
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.schemas import UserRead
@@ -51,3 +54,15 @@ def render(
 def back_to(url: str) -> Response:
     """After a successful form post: the page again (POST → redirect → GET)."""
     return RedirectResponse(url, status_code=303)
+
+
+def attempt(session: Session, action: Callable[[], object]) -> DualWriteError | None:
+    """Run a form's service call in a savepoint. When the service refuses (a DW error), what it
+    had changed is rolled back, not committed with the request, and the caller renders the
+    page the form came from with the error inline."""
+    try:
+        with session.begin_nested():
+            action()
+    except DualWriteError as error:
+        return error
+    return None

@@ -146,12 +146,20 @@ def openapi_alias(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from dualwrite.web import dualwrite_pages, lcs, platform_pages, records_pages
+    from dualwrite.web import (
+        appusers_pages,
+        dualwrite_pages,
+        lcs,
+        map_pages,
+        platform_pages,
+        records_pages,
+    )
 
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "swagger"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), "static")
     app.include_router(router)
-    for module in (lcs, platform_pages, dualwrite_pages, records_pages):
+    modules = (lcs, appusers_pages, platform_pages, dualwrite_pages, map_pages, records_pages)
+    for module in modules:
         app.include_router(module.router)

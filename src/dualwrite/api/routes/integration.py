@@ -12,6 +12,7 @@ from dualwrite.lifecycle.details import integration_section
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
     ApplicationUserRead,
+    ApplicationUsersFix,
     ApplicationUserUpdate,
     CheckRead,
     DualWriteAppRequest,
@@ -117,6 +118,18 @@ def update_application_user(
         session, actor, fo_env, target, side, enabled=body.enabled, security_role=body.security_role
     )
     return ApplicationUserRead.of(user, target.name)
+
+
+@router.post("/application-users/fix", response_model=list[ApplicationUserRead])
+def fix_application_users(
+    env: str, body: ApplicationUsersFix, session: SessionDep, actor: CurrentUser
+) -> list[ApplicationUserRead]:
+    """Fix DW9003: each side's application user exists, is enabled and holds a security role
+    (tenant administrators; logged). `dataverse_environment` defaults to the integrated one."""
+    fo_env = environments.get_environment(session, actor, env)
+    target = dualwrite_app.pair_target(session, actor, fo_env, body.dataverse_environment)
+    users = appusers.fix_application_users(session, actor, fo_env, target)
+    return [ApplicationUserRead.of(u, target.name) for u in users]
 
 
 @router.get("/users", response_model=list[EnvironmentUserRead])
