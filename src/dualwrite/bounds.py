@@ -11,6 +11,7 @@ from dualwrite.errors import ERR
 
 MAX_BIGINT = 2**63 - 1  # IDs, change-log positions, offsets, byte counts
 MAX_INT = 2**31 - 1  # INTEGER columns
+MAX_ALERT_WINDOW_MINUTES = 366 * 24 * 60  # a year: further back, `now - window` leaves datetime
 
 
 def within(field: str, value: int, low: int = 0, high: int = MAX_BIGINT) -> int:

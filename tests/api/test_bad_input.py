@@ -98,3 +98,63 @@ def test_the_openapi_description_shows_the_bounds(
     queue = paths["/api/v1/environments/{env}/maps/{name}/queue"]["get"]["parameters"]
     limit = next(p for p in queue if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 1000)
+
+
+TENANT = "/api/v1/tenants/contoso.onmicrosoft.com"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("PUT", f"{API}/maps/{MAP}/limits", '{"max_age_seconds": 9223372036854775808}'),
+        ("PUT", f"{API}/maps/{MAP}/limits", '{"max_age_seconds": 2147483648}'),  # INTEGER
+        ("PUT", f"{API}/maps/{MAP}/limits", '{"max_bytes": 9223372036854775808}'),
+        (
+            "PUT",
+            f"{API}/maps/{MAP}/alert",
+            '{"max_errors": 9223372036854775808, "window_minutes": 5, "action": "pause"}',
+        ),
+        # The alert monitor looks back `window_minutes` from now: past datetime's range it died.
+        (
+            "PUT",
+            f"{API}/maps/{MAP}/alert",
+            '{"max_errors": 5, "window_minutes": 2000000000, "action": "pause"}',
+        ),
+        ("PATCH", f"{TENANT}/settings", '{"database_capacity_gb": NaN}'),
+        ("PATCH", f"{TENANT}/settings", '{"database_capacity_gb": Infinity}'),
+        ("PATCH", f"{TENANT}/settings", '{"database_capacity_gb": 1e999}'),
+    ],
+)
+def test_bodies_out_of_range_are_refused_and_nothing_is_kept(
+    signed_in: tuple[TestClient, dict[str, str]], method: str, url: str, body: str
+) -> None:
+    client, headers = signed_in
+    headers = {**headers, "content-type": "application/json"}
+    before = client.get(TENANT, headers=headers).json(), client.get(f"{API}/maps", headers=headers)
+    response = client.request(method, url, content=body, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (422, "DW1000"), response.text
+    after = client.get(TENANT, headers=headers), client.get(f"{API}/maps", headers=headers)
+    assert after[0].status_code == 200 and after[0].json() == before[0]
+    assert after[1].json() == before[1].json()
+    assert client.get(f"{API}/alerts", headers=headers).json() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/platform/settings", {"capacity_gb": "nan"}),
+        ("/platform/settings", {"capacity_gb": "inf"}),
+        (f"{PAGES}/maps/{MAP}/alert", {"max_errors": "5", "window_minutes": "2000000000"}),
+        (f"{PAGES}/maps/{MAP}/alert", {"max_errors": HUGE, "window_minutes": "5"}),
+    ],
+)
+def test_forms_out_of_range_show_the_error_page(
+    signed_in: tuple[TestClient, dict[str, str]], url: str, form: dict[str, str]
+) -> None:
+    client, headers = signed_in
+    csrf = client.get("/api/v1/auth/me").json()["csrf_token"]
+    response = client.post(url, data={**form, "csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 422, response.text
+    assert "DW1000" in response.text
+    assert client.get(TENANT, headers=headers).json()["database_capacity_gb"] == 10.0
+    assert client.get(f"{API}/alerts", headers=headers).json() == []
