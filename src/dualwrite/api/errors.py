@@ -94,15 +94,14 @@ def _problem(exc: Exception, request: Request) -> Problem:
         return Problem.of(exc)
     if isinstance(exc, RequestValidationError):
         return Problem.of(validation_problem(exc))
-    if isinstance(exc, HTTPException):  # the framework's own: no such route or method
-        entry = ERR.NO_SUCH_ROUTE
-        return Problem(
-            exc.status_code,
-            entry.code,
-            str(exc.detail),
-            entry.hint,
-            headers=dict(exc.headers or {}),
-        )
+    if isinstance(exc, HTTPException):  # the framework's own
+        if exc.status_code in (404, 405):  # no such route or method
+            entry = ERR.NO_SUCH_ROUTE
+            message, hint = str(exc.detail), entry.hint
+        else:  # a body it could not parse (400), and the like
+            bad = ERR.INVALID_INPUT.error(field="request", problem=str(exc.detail).lower())
+            entry, message, hint = ERR.INVALID_INPUT, bad.message, bad.hint
+        return Problem(exc.status_code, entry.code, message, hint, headers=dict(exc.headers or {}))
     log.error(
         "unexpected error on %s %s",
         request.method,
