@@ -192,6 +192,14 @@ def translate_errors(url: URL | str) -> Iterator[None]:
         raise ERR.DATABASE_UNREACHABLE.error(url=display_url(url), problem=_reason(exc)) from exc
 
 
+def refused_value(exc: DataError) -> DualWriteError:
+    """DW1000 for a value the database refused where a request reached it unchecked: a NUL
+    character (PostgreSQL stores none), text too long, a number out of range."""
+    return ERR.INVALID_INPUT.error(
+        field="request", problem=f"the database refused a value: {_reason(exc)}"
+    )
+
+
 def check_reachable(engine: Engine) -> None:
     """Open a connection once so that a wrong host, port or database fails early and clearly."""
     with translate_errors(engine.url), engine.connect() as conn:

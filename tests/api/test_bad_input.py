@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from dualwrite.api.app import create_app
 from dualwrite.control.store import ControlStore
 from dualwrite.settings import Settings
-from factories import PASSWORD, linked_world
+from factories import PASSWORD, bootstrap, linked_world
 
 UPN = "admin@contoso.onmicrosoft.com"
 MAP = quote("Customers V3 (accounts)")
@@ -158,3 +158,40 @@ def test_forms_out_of_range_show_the_error_page(
     assert "DW1000" in response.text
     assert client.get(TENANT, headers=headers).json()["database_capacity_gb"] == 10.0
     assert client.get(f"{API}/alerts", headers=headers).json() == []
+
+
+@pytest.fixture
+def control_on_backend(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """A control store on the parametrized backend with one tenant and its admin."""
+    settings = Settings(home=tmp_path / "home", database_url=database_url)
+    store = ControlStore(settings.control_url)
+    store.upgrade()
+    with store.session() as session:
+        bootstrap(session)
+    with TestClient(create_app(settings, store)) as client:
+        yield client
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/api/v1/auth/token", {"upn": f"ad\x00min@{UPN.split('@')[1]}", "password": "x"}),
+        ("GET", "/api/v1/projects/a%00b", None),
+        ("POST", "/api/v1/projects", {"name": "a\x00b"}),
+    ],
+    ids=["sign-in", "lookup", "create"],
+)
+def test_a_nul_character_is_never_a_server_error(
+    control_on_backend: TestClient, backend: str, method: str, url: str, body: object
+) -> None:
+    """PostgreSQL stores no NUL characters: its driver refused them with a DataError (500)."""
+    client = control_on_backend
+    credentials = {"upn": UPN, "password": PASSWORD}
+    token = client.post("/api/v1/auth/token", json=credentials).json()["access_token"]
+    response = client.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, response.text
+    if backend == "postgresql":
+        problem = response.json()
+        assert (response.status_code, problem["code"]) == (422, "DW1000")
+        assert "NUL" in problem["detail"]

@@ -12,9 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dualwrite.databases import refused_value
 from dualwrite.errors import ERR, DualWriteError
 
 log = logging.getLogger("dualwrite.api")
@@ -94,6 +96,15 @@ def _problem(exc: Exception, request: Request) -> Problem:
         return Problem.of(exc)
     if isinstance(exc, RequestValidationError):
         return Problem.of(validation_problem(exc))
+    if isinstance(exc, DataError):  # bad input that no check caught: say so, and log it
+        log.warning(
+            "a value reached the database unchecked on %s %s: %s",
+            request.method,
+            request.url.path,
+            exc.orig,
+            extra={"method": request.method, "path": request.url.path},
+        )
+        return Problem.of(refused_value(exc))
     if isinstance(exc, HTTPException):  # the framework's own
         if exc.status_code in (404, 405):  # no such route or method
             entry = ERR.NO_SUCH_ROUTE
