@@ -33,24 +33,28 @@ schema = schemathesis.openapi.from_asgi(f"{API_PREFIX}/openapi.json", APP)
 TOKEN = f"{API_PREFIX}/auth/token"
 
 
-def _real_or_generated(ctx: Any, values: dict[str, Any] | None) -> Any:
+def _real_or_generated(ctx: Any, values: dict[str, Any] | None, real_first: bool) -> Any:
+    """Each value as generated or one of the world's real names. Hypothesis favours the first
+    choice: real names in the path (to get past the lookups), generated ones in the query."""
     if not values:
         return st.just(values)
     path = ctx.operation.path if ctx.operation is not None else ""
+    choices = {name: fuzzworld.real_names(path, name) for name in values}
     return st.fixed_dictionaries(
         {
-            name: st.sampled_from([value, *fuzzworld.real_names(path, name)])
+            name: st.sampled_from([*real, value] if real_first else [value, *real])
             for name, value in values.items()
+            for real in [choices[name]]
         }
     )
 
 
 def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any]) -> Any:
-    return _real_or_generated(ctx, path_parameters)
+    return _real_or_generated(ctx, path_parameters, real_first=True)
 
 
 def flatmap_query(ctx: Any, query: dict[str, Any] | None) -> Any:
-    return _real_or_generated(ctx, query)
+    return _real_or_generated(ctx, query, real_first=False)
 
 
 SAFE = ("GET", "HEAD", "OPTIONS")
