@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, DisconnectionError, IntegrityError
 
 from dualwrite.errors import ERR, DualWriteError
 
@@ -171,15 +171,33 @@ def _reason(exc: DBAPIError) -> str:
     return text_[0] if text_ else type(exc).__name__
 
 
+# Errors about the values written (a key taken, a value out of range or too long): the engine
+# sends the record to the error log and services refuse such input first, so they stay as
+# they are. Every other driver error means the store cannot be used as it is.
+_VALUE_ERRORS = (IntegrityError, DataError)
+
+
 @contextmanager
 def translate_errors(url: URL | str) -> Iterator[None]:
-    """Turn a driver's connection failure into DW2002 naming the (password-masked) URL."""
+    """Turn a driver error that makes the store unusable into DW2002 naming the
+    (password-masked) URL and the driver's reason: cannot connect, a file that is not a
+    database, a table or permission missing."""
     try:
         yield
     except DualWriteError:
         raise
-    except OperationalError as exc:
+    except _VALUE_ERRORS:
+        raise
+    except DBAPIError as exc:
         raise ERR.DATABASE_UNREACHABLE.error(url=display_url(url), problem=_reason(exc)) from exc
+
+
+def refused_value(exc: DataError) -> DualWriteError:
+    """DW1000 for a value the database refused where a request reached it unchecked: a NUL
+    character (PostgreSQL stores none), text too long, a number out of range."""
+    return ERR.INVALID_INPUT.error(
+        field="request", problem=f"the database refused a value: {_reason(exc)}"
+    )
 
 
 def check_reachable(engine: Engine) -> None:

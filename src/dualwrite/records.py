@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from dualwrite.bounds import parse_id, within
 from dualwrite.control.models import FoEnvironment, PlatformEnvironment, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle.environments import require_writable
@@ -242,21 +243,22 @@ def dataverse_store(actor: User, target: PlatformEnvironment) -> Where:
 
 
 def list_records(where: Where, slug: str, search: str = "", offset: int = 0) -> Page:
+    """One page of records; `search` matches the listed text columns by substring, its `%`, `_`
+    and escape characters taken literally."""
     kind = record_kind(where.side, slug)
+    within("offset", offset)
     table = kind.table
     query = select(table)
     count = select(func.count()).select_from(table)
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
+    if term := search.strip().lower():
         match = or_(
             *(
-                func.lower(table.c[c]).like(pattern)
+                func.lower(table.c[c]).contains(term, autoescape=True)
                 for c in kind.columns
                 if c in table.c and _is_text(table, c)
             )
         )
         query, count = query.where(match), count.where(match)
-    offset = max(0, offset)
     with connected(where.url) as engine, engine.connect() as conn:
         rows = conn.execute(query.order_by(*_order(kind)).offset(offset).limit(PAGE)).mappings()
         found = [dict(r) for r in rows]
@@ -284,9 +286,7 @@ def get_record(where: Where, slug: str, record_id: str) -> dict[str, Any]:
 def _id(kind: RecordKind, record_id: str) -> Any:
     column = kind.table.c[kind.id_column]
     if kind.side is Side.FO:
-        if not record_id.isdigit():
-            raise ERR.INVALID_INPUT.error(field="record", problem=f"'{record_id}' is not a RecId")
-        return column == int(record_id)
+        return column == parse_id("record", record_id, "a RecId")
     return column == record_id.lower()
 
 

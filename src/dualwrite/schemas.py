@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dualwrite.bounds import MAX_ALERT_WINDOW_MINUTES, MAX_BIGINT, MAX_INT
 from dualwrite.checks import Check
 from dualwrite.control.models import (
     ApplicationUser,
@@ -59,12 +60,13 @@ class TenantCreate(BaseModel):
     admin_name: str
     admin_password: str
     everyone_can_create_environments: bool = True
-    database_capacity_gb: float = 10.0
+    database_capacity_gb: float = Field(default=10.0, ge=0, allow_inf_nan=False)
 
 
 class TenantSettingsUpdate(BaseModel):
     everyone_can_create_environments: bool | None = None
-    database_capacity_gb: float | None = None
+    # Finite: JSON has no NaN or Infinity to show it with, and SQLite stores NaN as NULL.
+    database_capacity_gb: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class CapacityRead(BaseModel):
@@ -352,8 +354,12 @@ class DataStoreOutageRead(BaseModel):
 
 
 class QueueLimits(BaseModel):
-    max_age_seconds: int | None = Field(default=None, description="Default 86400 (1 day).")
-    max_bytes: int | None = Field(default=None, description="Default 1073741824 (1 GB).")
+    max_age_seconds: int | None = Field(
+        default=None, ge=1, le=MAX_INT, description="Default 86400 (1 day)."
+    )
+    max_bytes: int | None = Field(
+        default=None, ge=1, le=MAX_BIGINT, description="Default 1073741824 (1 GB)."
+    )
 
 
 class MapAction(BaseModel):
@@ -639,8 +645,10 @@ class ForceStop(BaseModel):
 
 
 class AlertSetting(BaseModel):
-    max_errors: int = Field(ge=1, examples=[5], description="Errors within the window that fire.")
-    window_minutes: int = Field(ge=1, examples=[10])
+    max_errors: int = Field(
+        ge=1, le=MAX_INT, examples=[5], description="Errors within the window that fire."
+    )
+    window_minutes: int = Field(ge=1, le=MAX_ALERT_WINDOW_MINUTES, examples=[10])
     action: str = Field(examples=["pause"], description="notify, pause or stop")
 
 

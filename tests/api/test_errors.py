@@ -55,6 +55,17 @@ def test_a_malformed_json_body_is_dw1000(client: TestClient, login: Login) -> No
     assert response.json()["detail"].startswith("body: is not valid JSON (")
 
 
+@pytest.mark.parametrize("url", ["/api/v1/projects", "/api/v1/auth/login"])
+def test_a_body_that_is_not_utf8_is_dw1000(client: TestClient, login: Login, url: str) -> None:
+    """Not a 500 (sign-in reads its body itself), nor DW1009's "no such route" (the others)."""
+    headers = {**login("admin"), "content-type": "application/json"}
+    response = client.post(url, content=b'{"name": "\x80"}', headers=headers)
+    assert response.status_code in (400, 422)
+    problem = response.json()
+    assert problem["code"] == "DW1000"
+    assert problem["detail"].startswith(("body: is not valid JSON (not UTF-8", "request: "))
+
+
 def test_a_bad_query_parameter_is_dw1000(client: TestClient, login: Login) -> None:
     url = "/api/v1/environments/x/maps/y/queue?limit=lots"
     response = client.get(url, headers=login("admin"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,6 +55,20 @@ def test_bad_environment_input_changes_nothing(
     assert set(problem) >= {"type", "title", "status", "code", "detail", "hint"}
     assert client.get("/api/v1/environments", headers=admin).json() == []
     assert client.get("/api/v1/platform/environments", headers=admin).json() == []
+
+
+def test_a_data_store_file_that_is_not_a_database_is_dw2002(
+    client: TestClient, login: Login, tmp_path: Path
+) -> None:
+    admin = login("admin")
+    client.post("/api/v1/projects", json={"name": "Rollout"}, headers=admin)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 200)
+    body = {"name": "contoso-test", "project": "Rollout", "data_store_url": f"sqlite:///{notes}"}
+    response = client.post("/api/v1/environments", json=body, headers=admin)
+    assert (response.status_code, response.json()["code"]) == (503, "DW2002")
+    assert "file is not a database" in response.json()["detail"]
+    assert client.get("/api/v1/environments", headers=admin).json() == []
 
 
 def test_project_names_are_unique_per_tenant(client: TestClient, login: Login) -> None:

@@ -6,14 +6,11 @@ are required."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from backends import services_required
 from browser_support import DW, ENV, LiveServer
@@ -28,6 +25,7 @@ from dualwrite.ops.health import Supervisor
 from dualwrite.platform import environments as platform
 from dualwrite.stores.generator import seed_fo
 from factories import add_user, bootstrap, settings_for
+from liveserver import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,28 +48,18 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     settings = settings_for(tmp_path)
     store = ControlStore(settings.control_url)
     store.upgrade()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), log_level="warning"))
     stop = threading.Event()
     threads = [
-        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True),
         threading.Thread(target=Supervisor(store).run, args=(stop,), daemon=True),
         threading.Thread(target=JobRunner(store, poll_seconds=0.1).run, args=(stop,), daemon=True),
     ]
     for thread in threads:
         thread.start()
-    for _ in range(100):  # bounded: the server binds at once, starts within a second
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", store, settings)
-    server.should_exit = True
+    with serving(create_app(settings, store)) as port:
+        yield LiveServer(f"http://127.0.0.1:{port}", store, settings)
     stop.set()
     for thread in threads:
         thread.join(timeout=10)
-    sock.close()
     store.dispose()
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from dualwrite.databases import make_engine
+from dualwrite.databases import make_engine, translate_errors
 from dualwrite.errors import DualWriteError
 from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import (
@@ -97,6 +99,40 @@ def test_unusable_urls_get_clear_errors(url: str, code: str) -> None:
         prepare_data_store(url, Side.FO)
     assert err.value.code == code
     assert err.value.hint
+
+
+def test_a_file_that_is_not_a_database_is_dw2002(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("meeting notes, not a database\n" * 200)
+    with pytest.raises(DualWriteError) as err:
+        prepare_data_store(f"sqlite:///{notes}", Side.FO)
+    assert (err.value.code, err.value.status) == ("DW2002", 503)
+    assert "file is not a database" in err.value.message
+    assert str(notes) in err.value.message
+
+
+def test_a_store_missing_a_table_is_dw2002_and_value_errors_stay_as_they_are(
+    database_url: str,
+) -> None:
+    """A missing table is OperationalError on SQLite but ProgrammingError on the servers: both
+    make the store unusable. A key taken is the caller's to handle (the engine logs the record)."""
+    metadata = MetaData()
+    keys = Table("keys", metadata, Column("id", Integer, primary_key=True))
+    engine = make_engine(database_url)
+    try:
+        with translate_errors(engine.url), engine.begin() as conn:
+            metadata.create_all(conn)
+            conn.execute(insert(keys).values(id=1))
+        with pytest.raises(IntegrityError), translate_errors(engine.url), engine.begin() as conn:
+            conn.execute(insert(keys).values(id=1))
+        missing = text("SELECT id FROM no_such_table")
+        unusable = pytest.raises(DualWriteError)
+        with unusable as err, translate_errors(engine.url), engine.connect() as conn:
+            conn.execute(missing)
+        assert err.value.code == "DW2002"
+        assert "no_such_table" in err.value.message
+    finally:
+        engine.dispose()
 
 
 def test_password_is_masked_in_errors() -> None:

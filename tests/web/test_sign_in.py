@@ -66,8 +66,8 @@ def test_wrong_password_shows_the_catalogue_message(client: TestClient, world: N
 
 @pytest.mark.parametrize(
     ("keep_cookie", "field"),
-    [(False, "token"), (True, ""), (True, "forged"), (False, "")],
-    ids=["no cookie", "no field", "mismatch", "neither"],
+    [(False, "token"), (True, ""), (True, "forged"), (True, "²"), (False, "")],
+    ids=["no cookie", "no field", "mismatch", "not ascii", "neither"],
 )
 def test_sign_in_without_the_login_token_pair_is_refused(
     client: TestClient, world: None, keep_cookie: bool, field: str
@@ -80,6 +80,23 @@ def test_sign_in_without_the_login_token_pair_is_refused(
     assert response.status_code == 403
     assert "DW3005" in response.text
     assert "dw_session" not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("form", "headers"),
+    [({"csrf_token": "²"}, {}), ({}, {"X-CSRF-Token": "é".encode("latin-1")})],
+    ids=["form field", "header"],
+)
+def test_a_csrf_token_that_is_not_ascii_is_refused_like_any_other(
+    client: TestClient, world: None, form: dict[str, str], headers: dict[str, bytes]
+) -> None:
+    """compare_digest refuses str with non-ASCII characters (TypeError): that was a 500."""
+    data = {"upn": UPN, "password": PASSWORD, "login_csrf": _form_token(client)}
+    client.post("/login", data=data)
+    response = client.post("/logout", data=form, headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert "DW3005" in response.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
 
 
 def test_too_many_failures_hold_back_that_address_but_not_the_owner(

@@ -90,7 +90,8 @@ async def _presented_csrf(request: Request) -> str | None:
     presented = request.headers.get(CSRF_HEADER)
     if presented is None and _is_form(request):
         presented = str((await request.form()).get(CSRF_FIELD, "")) or None
-    return presented
+    # Our tokens are hex; anything else is no token (compare_digest raises on non-ASCII str).
+    return presented if presented is not None and presented.isascii() else None
 
 
 async def get_credentials(
@@ -144,12 +145,16 @@ async def _sign_in_data(request: Request) -> Any:
         raise ERR.INVALID_INPUT.error(field="body", problem="send JSON or an HTML form")
     try:
         return await request.json()
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if isinstance(exc, UnicodeDecodeError):
+            where, reason = exc.start, "not UTF-8 text"
+        else:
+            where, reason = exc.pos, exc.msg
         error = {
             "type": "json_invalid",
-            "loc": ("body", exc.pos),
+            "loc": ("body", where),
             "msg": "JSON decode error",
-            "ctx": {"error": exc.msg},
+            "ctx": {"error": reason},
         }
         raise RequestValidationError([error]) from exc
 

@@ -4,7 +4,7 @@ the API, an HTML page for the web UI."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -12,8 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dualwrite.databases import refused_value
 from dualwrite.errors import ERR, DualWriteError
 
 log = logging.getLogger("dualwrite.api")
@@ -93,15 +96,23 @@ def _problem(exc: Exception, request: Request) -> Problem:
         return Problem.of(exc)
     if isinstance(exc, RequestValidationError):
         return Problem.of(validation_problem(exc))
-    if isinstance(exc, HTTPException):  # the framework's own: no such route or method
-        entry = ERR.NO_SUCH_ROUTE
-        return Problem(
-            exc.status_code,
-            entry.code,
-            str(exc.detail),
-            entry.hint,
-            headers=dict(exc.headers or {}),
+    if isinstance(exc, DataError):  # bad input that no check caught: say so, and log it
+        log.warning(
+            "a value reached the database unchecked on %s %s: %s",
+            request.method,
+            request.url.path,
+            exc.orig,
+            extra={"method": request.method, "path": request.url.path},
         )
+        return Problem.of(refused_value(exc))
+    if isinstance(exc, HTTPException):  # the framework's own
+        if exc.status_code in (404, 405):  # no such route or method
+            entry = ERR.NO_SUCH_ROUTE
+            message, hint = str(exc.detail), entry.hint
+        else:  # a body it could not parse (400), and the like
+            bad = ERR.INVALID_INPUT.error(field="request", problem=str(exc.detail).lower())
+            entry, message, hint = ERR.INVALID_INPUT, bad.message, bad.hint
+        return Problem(exc.status_code, entry.code, message, hint, headers=dict(exc.headers or {}))
     log.error(
         "unexpected error on %s %s",
         request.method,
@@ -112,14 +123,56 @@ def _problem(exc: Exception, request: Request) -> Problem:
     return Problem.of(ERR.INTERNAL.error())
 
 
+Renderer = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class RenderUnexpected:
+    """Renders an unexpected error as DW0000 inside the app, so the exchange ends normally.
+
+    Starlette gives a handler for `Exception` to its outermost middleware, which sends that
+    handler's 500 and then re-raises the error (for the server to log). uvicorn, seeing an
+    exception after the response started, closes the connection: a keep-alive client's next
+    request on it was reset. Caught here, below that middleware, nothing is re-raised. An error
+    after the response started still propagates: only closing the connection tells the client
+    that the response it got is cut short."""
+
+    def __init__(self, app: ASGIApp, render: Renderer) -> None:
+        self.app, self.render = app, render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            response = await self.render(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
     """Route every error to one renderer: API paths get JSON, other paths the HTML page."""
 
     async def render(request: Request, exc: Exception) -> Response:
         problem = _problem(exc, request)
         if html is not None and not request.url.path.startswith(API_PATHS):
-            return html(request, problem)
+            try:
+                return html(request, problem)
+            except Exception as failed:  # the error page itself broke: still answer
+                log.error("cannot render the error page", exc_info=failed)
         return problem_response(problem)
 
-    for kind in (DualWriteError, RequestValidationError, HTTPException, Exception):
+    for kind in (DualWriteError, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, render)
+    app.add_middleware(RenderUnexpected, render=render)
+    # The last resort, for an error in the middleware between the server and RenderUnexpected.
+    app.add_exception_handler(Exception, render)

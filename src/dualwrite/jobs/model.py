@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dualwrite.bounds import within
 from dualwrite.control.models import FoEnvironment, Job, JobKind, JobState, User, utcnow
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import CATALOGUE, ERR, DualWriteError
 
 OPEN = (JobState.QUEUED, JobState.RUNNING)
+MAX_PAGE = 200
 StepListener = Callable[[str, int], None]
 
 
@@ -118,13 +120,13 @@ def environment_jobs(session: Session, env: FoEnvironment, limit: int = 20) -> l
         select(Job)
         .where(Job.fo_environment_id == env.id)
         .order_by(Job.id.desc())
-        .limit(max(1, min(limit, 200)))
+        .limit(max(1, min(limit, MAX_PAGE)))
     )
     return list(session.scalars(query))
 
 
 def get_job(session: Session, env: FoEnvironment, job_id: int) -> Job:
-    job = session.get(Job, job_id)
+    job = session.get(Job, within("job_id", job_id))
     if job is None or job.fo_environment_id != env.id:
         raise ERR.NOT_FOUND.error(kind="job", name=str(job_id), noun=f"env jobs {env.name}")
     return job

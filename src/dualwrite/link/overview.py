@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from dualwrite.bounds import within
 from dualwrite.control.models import DualWriteLink
 from dualwrite.databases import translate_errors
 from dualwrite.engine.apply import source_table
@@ -122,9 +123,9 @@ def _read(
 
 def list_errors(link: DualWriteLink, map_name: str | None = None) -> list[SyncErrorRead]:
     with engine_link(link) as engine:
-        maps = [engine.by_name[map_name]] if map_name else list(engine.maps)
         if map_name and map_name not in engine.by_name:
             raise ERR.NO_MAPS.error(name=map_name)
+        maps = [engine.by_name[map_name]] if map_name else list(engine.maps)
         out: list[SyncErrorRead] = []
         for tmap in maps:
             for direction in directions(tmap):
@@ -133,13 +134,17 @@ def list_errors(link: DualWriteLink, map_name: str | None = None) -> list[SyncEr
         return out
 
 
+MAX_QUEUE_PAGE = 1000
+
+
 def queued_records(
     link: DualWriteLink, map_name: str, after: int | None = None, limit: int = 50
 ) -> list[QueuedRead]:
     """One page of a map's queued changes (all directions), oldest first; pass the last
     position seen as `after` for the next page."""
-    if not 1 <= limit <= 1000:
-        raise ERR.INVALID_INPUT.error(field="limit", problem="must be between 1 and 1000")
+    within("limit", limit, 1, MAX_QUEUE_PAGE)
+    if after is not None:
+        within("after", after)
     with engine_link(link) as engine:
         tmap = engine.by_name.get(map_name)
         if tmap is None:
@@ -153,6 +158,8 @@ def retry_errors(
     link: DualWriteLink, map_name: str, error_id: int | None = None
 ) -> tuple[int, int]:
     """Retry a map's open errors (or only `error_id`) in each direction: (fixed, failing)."""
+    if error_id is not None:
+        within("id", error_id)
     with engine_link(link) as engine:
         tmap = engine.by_name.get(map_name)
         if tmap is None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from dualwrite.bounds import MAX_BIGINT, MAX_INT, within
 from dualwrite.control.models import (
     DualWriteLink,
     FoSecurityRole,
@@ -251,9 +252,12 @@ def set_queue_limits(
     """How long and how large a paused map's queue may grow before writes are refused."""
     require_operator(actor, link, "Changing queue limits")
     (state,) = named_maps(link, [name])
-    for field, value in (("max age", max_age_seconds), ("max bytes", max_bytes)):
-        if value is not None and value < 1:
-            raise ERR.INVALID_INPUT.error(field=field, problem="must be a positive number")
+    for field, value, high in (
+        ("max age", max_age_seconds, MAX_INT),
+        ("max bytes", max_bytes, MAX_BIGINT),
+    ):
+        if value is not None:
+            within(field, value, 1, high)
     if max_age_seconds is not None:
         state.queue_max_age_seconds = max_age_seconds
     if max_bytes is not None:

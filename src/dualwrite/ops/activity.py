@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualwrite.bounds import within
 from dualwrite.control.models import ActivityEntry, FoEnvironment, User
 from dualwrite.errors import ERR
 
@@ -61,8 +62,9 @@ def list_activity(
     session: Session, env: FoEnvironment, wanted: ActivityFilter = ActivityFilter()
 ) -> list[ActivityEntry]:
     """Newest first; pass the last id seen as `before` for the next page."""
-    if not 1 <= wanted.limit <= MAX_PAGE:
-        raise ERR.INVALID_INPUT.error(field="limit", problem=f"must be between 1 and {MAX_PAGE}")
+    within("limit", wanted.limit, 1, MAX_PAGE)
+    if wanted.before is not None:
+        within("before", wanted.before)
     if wanted.kind is not None and wanted.kind not in {k.value for k in ActivityKind}:
         known = ", ".join(k.value for k in ActivityKind)
         raise ERR.INVALID_INPUT.error(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from dualwrite.bounds import MAX_ALERT_WINDOW_MINUTES, MAX_INT, within
 from dualwrite.control.models import AlertRule, DualWriteLink, User, as_utc
 from dualwrite.control.store import ControlStore
 from dualwrite.engine.states import MapAction, MapState
@@ -44,10 +45,8 @@ def set_alert(
     tablemaps.require_operator(actor, link, "Changing alert settings")
     if map_name not in {m.name for m in link.table_maps}:
         raise ERR.NO_MAPS.error(name=map_name)
-    if max_errors < 1 or window_minutes < 1:
-        raise ERR.INVALID_INPUT.error(
-            field="alert", problem="errors and minutes must both be at least 1"
-        )
+    within("max errors", max_errors, 1, MAX_INT)
+    within("window minutes", window_minutes, 1, MAX_ALERT_WINDOW_MINUTES)
     try:
         wanted = AlertAction(str(action).strip().lower())
     except ValueError:

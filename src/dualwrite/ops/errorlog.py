@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select
 
+from dualwrite.bounds import within
 from dualwrite.control.models import DualWriteLink, as_utc
 from dualwrite.databases import translate_errors
 from dualwrite.engine.apply import (
@@ -156,6 +157,7 @@ def inspect_error(
 ) -> SyncErrorDetail:
     """One error of the link's error log (any status) with both sides' records as they are now.
     `direction` picks between two errors with the same ID; unknown IDs are DW5013."""
+    within("error_id", error_id)
     if direction is not None and direction not in DIRECTIONS:
         raise ERR.INVALID_INPUT.error(
             field="direction", problem=f"'{direction}' is not one of {', '.join(DIRECTIONS)}"

@@ -75,7 +75,9 @@ def _login_page(request: Request, error: DualWriteError | None = None, upn: str 
 
 def _check_login_csrf(request: Request, presented: str) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not presented or not secrets.compare_digest(cookie, presented):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not "no").
+    same = secrets.compare_digest(cookie.encode(), presented.encode())
+    if not cookie or not presented or not same:
         raise ERR.CSRF_FAILED.error()
 
 

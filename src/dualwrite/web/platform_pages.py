@@ -45,7 +45,7 @@ def change_settings(
     session: SessionDep,
     user: FormUser,
     everyone_can_create: Annotated[str, Form()] = "",
-    capacity_gb: Annotated[float | None, Form()] = None,
+    capacity_gb: Annotated[float | None, Form(ge=0, allow_inf_nan=False)] = None,
 ) -> Response:
     directory.update_tenant_settings(
         session,

@@ -3,13 +3,16 @@ arrive), create, edit and delete customers, vendors, groups, currencies and acco
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dualwrite import records
 from dualwrite.api.deps import SessionDep
+from dualwrite.bounds import MAX_BIGINT
 from dualwrite.control.models import User
 from dualwrite.lifecycle import environments
 from dualwrite.platform import environments as platform
@@ -39,7 +42,7 @@ def list_page(
     session: SessionDep,
     user: PageUser,
     q: str = "",
-    offset: int = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     refresh: int = 0,
 ) -> Response:
     page = records.list_records(_where(session, user, side, owner), kind, q, offset)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy.orm import Session
 
 from dualwrite.api.deps import CurrentUser, SessionDep
+from dualwrite.bounds import MAX_BIGINT
 from dualwrite.control.models import DualWriteLink, User
 from dualwrite.errors import ERR
 from dualwrite.lifecycle import environments, linking
@@ -44,6 +46,7 @@ from dualwrite.schemas import (
 )
 
 router = APIRouter(prefix="/environments/{env}", tags=["dual-write"])
+ErrorId = Annotated[int, Path(ge=0, le=MAX_BIGINT, description="The ID in the error log.")]
 wizard_router = APIRouter(tags=["dual-write"])
 
 MapOperation = Callable[[Session, User, DualWriteLink, Sequence[str]], None]
@@ -277,8 +280,8 @@ def list_activity(
     map: str | None = None,
     kind: str | None = None,
     by: str | None = None,
-    before: int | None = None,
-    limit: int = 50,
+    before: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
+    limit: Annotated[int, Query(ge=1, le=activity.MAX_PAGE)] = 50,
 ) -> list[ActivityRead]:
     """The activity log, newest first; pass the last id as `before` for the next page."""
     fo_env = environments.get_environment(session, actor, env)
@@ -292,8 +295,8 @@ def list_queue(
     name: str,
     session: SessionDep,
     actor: CurrentUser,
-    after: int | None = None,
-    limit: int = 50,
+    after: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
+    limit: Annotated[int, Query(ge=1, le=overview.MAX_QUEUE_PAGE)] = 50,
 ) -> list[QueuedRead]:
     """Queued changes of a (paused) map, page by page: pass the last position as `after`."""
     return overview.queued_records(_link(session, actor, env), name, after, limit)
@@ -319,7 +322,11 @@ def list_errors(
 
 @router.get("/errors/{error_id}", response_model=SyncErrorDetail)
 def show_error(
-    env: str, error_id: int, session: SessionDep, actor: CurrentUser, direction: str | None = None
+    env: str,
+    error_id: ErrorId,
+    session: SessionDep,
+    actor: CurrentUser,
+    direction: Literal["fo_to_dv", "dv_to_fo"] | None = None,
 ) -> SyncErrorDetail:
     """One error with the source and target records as they are now, field by field; pass
     `direction` (fo_to_dv or dv_to_fo) when the ID exists in both directions."""
@@ -328,7 +335,7 @@ def show_error(
 
 @router.post("/errors/{error_id}/discard", status_code=status.HTTP_204_NO_CONTENT)
 def discard_error(
-    env: str, error_id: int, body: ErrorDiscard, session: SessionDep, actor: CurrentUser
+    env: str, error_id: ErrorId, body: ErrorDiscard, session: SessionDep, actor: CurrentUser
 ) -> Response:
     """Give up on one record of the error log, with a reason (logged, never silent)."""
     link = _link(session, actor, env)
@@ -338,7 +345,11 @@ def discard_error(
 
 @router.post("/errors/retry", response_model=RetryResult)
 def retry_errors(
-    env: str, map: str, session: SessionDep, actor: CurrentUser, id: int | None = None
+    env: str,
+    map: str,
+    session: SessionDep,
+    actor: CurrentUser,
+    id: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
 ) -> RetryResult:
     """Retry a map's open errors, or only the one with `id`."""
     fixed, failing = tablemaps.retry_map_errors(session, actor, _link(session, actor, env), map, id)

@@ -3,9 +3,13 @@ application, Link to Power Platform environment, jobs, application users and env
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
 
 from dualwrite.api.deps import CurrentUser, SessionDep, SettingsDep
+from dualwrite.bounds import MAX_BIGINT
+from dualwrite.jobs.model import MAX_PAGE as MAX_JOBS
 from dualwrite.jobs.model import environment_jobs, get_job
 from dualwrite.lifecycle import appusers, dualwrite_app, environments, linking, ppi
 from dualwrite.lifecycle.details import integration_section
@@ -93,13 +97,23 @@ def link_to_platform(env: str, session: SessionDep, actor: CurrentUser) -> JobRe
 
 
 @router.get("/jobs", response_model=list[JobRead])
-def list_jobs(env: str, session: SessionDep, actor: CurrentUser, limit: int = 20) -> list[JobRead]:
+def list_jobs(
+    env: str,
+    session: SessionDep,
+    actor: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_JOBS)] = 20,
+) -> list[JobRead]:
     fo_env = environments.get_environment(session, actor, env)
     return [JobRead.of(j) for j in environment_jobs(session, fo_env, limit)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobRead)
-def show_job(env: str, job_id: int, session: SessionDep, actor: CurrentUser) -> JobRead:
+def show_job(
+    env: str,
+    job_id: Annotated[int, Path(ge=0, le=MAX_BIGINT)],
+    session: SessionDep,
+    actor: CurrentUser,
+) -> JobRead:
     return JobRead.of(get_job(session, environments.get_environment(session, actor, env), job_id))
 
 
