@@ -2,7 +2,8 @@
 
     DualWriteError                  every error a user can see: code, message, HTTP status, hint
     ├── ValidationError             bad input (400/422); nothing was changed
-    │   └── ConflictError           a name or key already exists (409)
+    │   ├── ConflictError           a name or key already exists (409)
+    │   └── TooLargeError           a request body over the server's limit (413)
     ├── NotFoundError               the thing named does not exist (404)
     ├── AuthenticationError         not signed in / wrong credentials (401)
     │   └── ThrottledError          too many failed sign-ins (429)
@@ -30,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ThrottledError",
+    "TooLargeError",
     "UnavailableError",
     "ValidationError",
 ]
@@ -78,6 +80,10 @@ class AuthenticationError(DualWriteError):
 
 class ThrottledError(AuthenticationError):
     status = 429
+
+
+class TooLargeError(ValidationError):
+    status = 413
 
 
 class PermissionDeniedError(DualWriteError):
@@ -145,6 +151,12 @@ class _Catalogue:
         NotFoundError,
         "There is no {method} {path}.",
         "The API's routes are listed at /docs.",
+    )
+    REQUEST_TOO_LARGE = CatalogueEntry(
+        "DW1010",
+        TooLargeError,
+        "The request body is larger than the {limit} bytes this server accepts.",
+        "Send less at once (several requests), or raise DUALWRITE_MAX_REQUEST_BYTES.",
     )
     UNKNOWN_REGION = CatalogueEntry(
         "DW1003",

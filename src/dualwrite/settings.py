@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="Database servers (comma-separated host:port) where installation operators "
         "may name PostgreSQL or MariaDB data stores.",
     )
+    max_request_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the server reads (uploads, $batch); larger ones "
+        "are refused with 413 before they are stored.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Server log of serve, worker and demo: text lines or one JSON object a line.",

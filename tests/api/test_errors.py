@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -113,3 +113,26 @@ def test_web_paths_get_an_html_error_page(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "<h1>Not Found</h1>" in response.text
     assert 'href="/static/app.css"' in response.text
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    settings: Settings, store: ControlStore
+) -> None:
+    """Also an upload to a page, which the framework would otherwise store whatever its size."""
+    small = settings.model_copy(update={"max_request_bytes": 2048})
+    with TestClient(create_app(small, store)) as client:
+        big = client.post("/api/v1/auth/token", content=b"x" * 4096)
+        assert (big.status_code, big.json()["code"]) == (413, "DW1010")
+        upload = client.post(
+            "/environments/x/dualwrite/solutions", files={"solution": ("s.toml", b"#" * 4096)}
+        )
+        assert upload.status_code == 413
+        assert "DW1010" in upload.text
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield from (b"y" * 1024 for _ in range(4))
+
+        streamed = client.post("/api/v1/auth/token", content=chunks())
+        assert (streamed.status_code, streamed.json()["code"]) == (413, "DW1010")
+        ok = client.post("/api/v1/auth/token", json={"upn": "a@b.cd", "password": "x"})
+        assert ok.status_code == 401  # small bodies as before

@@ -147,6 +147,13 @@ def test_tenant_settings_need_a_global_or_power_platform_administrator(
             session, pp_admin, tenant, everyone_can_create_environments=False
         )
         assert tenant.everyone_can_create_environments is False
+        for bad in (float("nan"), float("inf"), -1.0):  # whichever interface they come from
+            with pytest.raises(DualWriteError) as err:
+                directory.update_tenant_settings(
+                    session, pp_admin, tenant, database_capacity_gb=bad
+                )
+            assert err.value.code == "DW1000"
+        assert tenant.database_capacity_gb == 10.0
 
 
 def test_users_of_another_tenant_cannot_be_managed(store: ControlStore) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from dualwrite import __version__
 from dualwrite.api import errors
+from dualwrite.api.limits import LimitBody
 from dualwrite.api.routes import (
     auth,
     dualwrite,
@@ -74,6 +75,8 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     )
     app.state.settings = settings
     app.state.store = control
+    # Inside the error renderer (added next): a body over the limit is a 413 problem.
+    app.add_middleware(LimitBody, max_bytes=settings.max_request_bytes)
     errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
     pages.install(app)

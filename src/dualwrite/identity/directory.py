@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -51,6 +52,15 @@ def _domain(domain: str) -> str:
     return domain
 
 
+def _check_capacity(gb: float) -> None:
+    # NaN fails every comparison and Infinity cannot be shown as JSON: both are refused here,
+    # whichever interface they come from.
+    if not math.isfinite(gb) or gb < 0:
+        raise ERR.INVALID_INPUT.error(
+            field="database capacity", problem=f"{gb} is not a number of GB of at least 0"
+        )
+
+
 def role_from_name(name: str | DirectoryRole) -> DirectoryRole:
     return role_by_name(DirectoryRole, name, "directory")
 
@@ -84,8 +94,7 @@ def create_tenant(
     domain = _domain(domain)
     if session.scalar(select(Tenant).where(Tenant.domain == domain)):
         raise ERR.DUPLICATE_NAME.error(kind="tenant", name=domain)
-    if database_capacity_gb < 0:
-        raise ERR.INVALID_INPUT.error(field="database capacity", problem="must not be negative")
+    _check_capacity(database_capacity_gb)
     tenant = Tenant(
         domain=domain,
         display_name=_text("display name", display_name),
@@ -135,8 +144,7 @@ def update_tenant_settings(
     """Power Platform settings (governance, capacity): Global or Power Platform administrators."""
     require_role(actor, tenant.id, "Changing Power Platform settings", *ADMIN_ROLES)
     if database_capacity_gb is not None:
-        if database_capacity_gb < 0:
-            raise ERR.INVALID_INPUT.error(field="database capacity", problem="must not be negative")
+        _check_capacity(database_capacity_gb)
         tenant.database_capacity_gb = database_capacity_gb
     if everyone_can_create_environments is not None:
         tenant.everyone_can_create_environments = everyone_can_create_environments
