@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, insert, select, text, update
 
-from dualwrite.engine import sync
+from dualwrite.engine import cursors
 from dualwrite.engine.sync import Link
 from dualwrite.engine.syncstate import change_counts
 from dualwrite.maps.defaults import default_solutions
@@ -385,7 +385,7 @@ def test_other_maps_changes_cost_no_target_write_and_replay_as_nothing(
         )
         == "US$"
     )
-    monkeypatch.setattr(sync, "STORE_SKIPPED_EVERY", 1)
+    monkeypatch.setattr(cursors, "STORE_SKIPPED_EVERY", 1)
     with link.fo.begin() as conn:
         conn.execute(text("UPDATE customersv3 SET addresscity = 'Again'"))
     link.sync_until_idle(currencies)
