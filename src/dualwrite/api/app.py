@@ -10,11 +10,13 @@ from fastapi import APIRouter, FastAPI
 from dualwrite import __version__
 from dualwrite.api import errors
 from dualwrite.api.routes import (
+    apps,
     auth,
     dualwrite,
     environments,
     health,
     integration,
+    oauth,
     platform,
     projects,
     tenants,
@@ -37,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
             environments,
             integration,
             platform,
+            apps,
             dualwrite,
         )
     ),
@@ -76,5 +79,6 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     app.state.store = control
     errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
+    app.include_router(oauth.router)  # the identity platform's paths, outside /api/v1
     pages.install(app)
     return app
