@@ -174,6 +174,7 @@ def test_an_unknown_tenant_has_no_discovery(shared: Live) -> None:
         "/nowhere.onmicrosoft.com/v2.0/.well-known/openid-configuration",
         "/nowhere.onmicrosoft.com/.well-known/openid-configuration",
         "/00000000-0000-0000-0000-000000000000/discovery/v2.0/keys",
+        "/%00/discovery/keys",
     ):
         answer = shared.http.get(path)
         assert answer.status_code == 400, path
@@ -399,6 +400,35 @@ REFUSALS: dict[str, Refusal] = {
         9002313,
         "'scope' is given more than once",
     ),
+    "NUL in a field": Refusal(_cc(client_id="a\x00b"), 400, "invalid_request", 9002313, "NUL"),
+    "not UTF-8": Refusal(
+        lambda live: {
+            "content": b"grant_type=client_credentials&client_id=\xff",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+        400,
+        "invalid_request",
+        9002313,
+    ),
+    "too big": Refusal(_cc(client_assertion="x" * 70_000), 400, "invalid_request", 9002313),
+    "too many fields": Refusal(
+        lambda live: {"data": {**live.client_credentials(), **{f"f{n}": "x" for n in range(60)}}},
+        400,
+        "invalid_request",
+        9002313,
+    ),
+    "NUL as tenant": Refusal(
+        lambda live: {"tenant": "%00", "data": live.client_credentials()},
+        400,
+        "invalid_request",
+        90002,
+    ),
+    "NUL in the scope's URL": Refusal(
+        lambda live: {"data": live.client_credentials(scope=f"{live.fo}%00/.default")},
+        400,
+        "invalid_resource",
+        500011,
+    ),
     "unknown tenant": Refusal(
         lambda live: {"tenant": "nowhere.onmicrosoft.com", "data": live.client_credentials()},
         400,
@@ -407,6 +437,7 @@ REFUSALS: dict[str, Refusal] = {
         "Tenant 'nowhere.onmicrosoft.com' not found",
     ),
     "no client_id": Refusal(_without("client_id"), 400, "invalid_request", 900144, "'client_id'"),
+    "client_id no GUID": Refusal(_cc(client_id="my-app"), 400, "unauthorized_client", 700016),
     "unknown client": Refusal(
         _cc(client_id="00000000-0000-0000-0000-000000000000"), 400, "unauthorized_client", 700016
     ),

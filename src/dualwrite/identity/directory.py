@@ -110,6 +110,8 @@ def get_tenant(session: Session, domain: str) -> Tenant:
 def find_tenant(session: Session, key: str) -> Tenant | None:
     """A tenant by its domain or its directory ID (as the identity platform's routes name it)."""
     key = key.strip().lower()
+    if not key or "\x00" in key:  # no tenant has it, and PostgreSQL refuses NUL in a query
+        return None
     return session.scalar(
         select(Tenant).where((Tenant.domain == key) | (Tenant.directory_id == key))
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,8 @@ def _basic(authorization: str) -> tuple[str, str]:
             problem="The Authorization header is not Basic base64(client_id:client_secret)."
         ) from None
     client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if "\x00" in client_id + secret:
+        raise STS.MALFORMED_REQUEST.refuse(problem="The request holds a NUL character.")
     if not client_id:
         raise STS.MALFORMED_REQUEST.refuse(problem="The Authorization header names no client.")
     return client_id, secret
@@ -70,6 +73,8 @@ def parse_token_request(
     (client_secret_basic), not both."""
     fields: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:  # no database stores it: PostgreSQL refuses it
+            raise STS.MALFORMED_REQUEST.refuse(problem="The request holds a NUL character.")
         if name in fields:
             raise STS.MALFORMED_REQUEST.refuse(
                 problem=f"The parameter '{name}' is given more than once."
@@ -154,10 +159,14 @@ def _client(
     client_id = request.client_id
     if client_id is None:
         raise STS.MISSING_PARAMETER.refuse(name="client_id")
+    try:  # client IDs are GUIDs: anything else names no application
+        wanted = str(uuid.UUID(client_id.strip()))
+    except ValueError:
+        raise STS.UNKNOWN_CLIENT.refuse(client_id=client_id, tenant=key) from None
     app = session.scalar(
         select(RegisteredApplication).where(
             RegisteredApplication.tenant_id == tenant.id,
-            RegisteredApplication.client_id == client_id.strip().lower(),
+            RegisteredApplication.client_id == wanted,
         )
     )
     if app is None:

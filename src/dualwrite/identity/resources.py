@@ -46,7 +46,10 @@ class Resource:
 
 def normalise_base(url: str) -> str:
     """scheme://host[:port] of a URL, in lower case and without a default port."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if ":" in host:  # an IPv6 address
@@ -64,7 +67,12 @@ def normalise_resource(url: str) -> str | None:
     """The resource an URL names (as `aud` carries it), or None if it is not an http(s) URL
     without query, fragment or credentials."""
     text = url.strip()
-    parts = urlsplit(text)
+    if "\x00" in text:
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return None
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return None
     if parts.query or parts.fragment or "@" in parts.netloc or "?" in text or "#" in text:

@@ -130,6 +130,8 @@ def published_keys(session: Session) -> list[SigningKey]:
 
 def public_key(session: Session, kid: str) -> rsa.RSAPublicKey | None:
     """The published key `kid` names, or None (unknown or retired)."""
+    if len(kid) > 64 or "\x00" in kid:  # no kid is like that; PostgreSQL refuses NUL
+        return None
     row = session.get(SigningKey, kid)
     if row is None or row.retired_at is not None:
         return None

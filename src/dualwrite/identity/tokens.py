@@ -283,9 +283,10 @@ def bearer_challenge(base: str, tenant_directory_id: str, resource: str) -> str:
 
 
 def www_authenticate(session: Session, base: str, resource: str) -> str:
-    """The challenge for the environment at `resource` (its URL). F&O environment names are
-    unique per tenant only: where several tenants have the name, or none does, the challenge
-    names the `common` authority."""
+    """The challenge for the environment at `resource` (its URL), for Dataverse and F&O alike:
+    Microsoft documents Dataverse's; F&O documents none, and clients that learn the authority
+    from a 401 read this one. F&O environment names are unique per tenant only: where several
+    tenants have the name, or none does, the challenge names the `common` authority."""
     found = find_resource(session, None, resource)
     tenant = session.get(Tenant, found.tenant_id) if found is not None else None
     return bearer_challenge(base, tenant.directory_id if tenant else "common", resource)

@@ -21,6 +21,7 @@ from dualwrite.identity.tokens import TokenVersion
 router = APIRouter(include_in_schema=False)
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 50
+MAX_BODY = 64 * 1024  # a token request is a few hundred bytes
 NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 
 
@@ -108,13 +109,18 @@ async def _form(request: Request) -> list[tuple[str, str]]:
     form is as good as none (then grant_type is what is missing, as Entra says)."""
     if not request.headers.get("content-type", "").lower().startswith(FORM):
         return []
+    malformed = STS.MALFORMED_REQUEST.refuse(
+        problem=f"The body is not a form of at most {MAX_FIELDS} UTF-8 fields and {MAX_BODY} bytes."
+    )
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise malformed
     try:
-        text = (await request.body()).decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
-        raise STS.MALFORMED_REQUEST.refuse(
-            problem=f"The body is not a form of at most {MAX_FIELDS} UTF-8 fields."
-        ) from None
+        raise malformed from None
 
 
 async def _token(
