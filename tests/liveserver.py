@@ -1,4 +1,5 @@
-"""The app served by uvicorn on a loopback port in a thread, as `dualwrite serve` serves it."""
+"""A real server for tests that talk HTTP: uvicorn on a loopback port in a thread, as `dualwrite
+serve` serves the app, over HTTPS when given a certificate (as `dualwrite serve --tls`)."""
 
 from __future__ import annotations
 
@@ -11,22 +12,32 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from dualwrite.installation.tls import TlsFiles
+
 
 @contextmanager
-def serving(app: ASGIApp) -> Iterator[int]:
-    """Serve `app` until the block ends; yields the port."""
+def serving(app: ASGIApp, tls: TlsFiles | None = None) -> Iterator[str]:
+    """Serve `app` until the block ends; yields its base URL (http://127.0.0.1:<port>, https
+    with `tls`)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        ssl_certfile=str(tls.certificate) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(200):  # bounded: the socket is bound already, the server starts at once
-            if server.started:
+        for _ in range(200):  # bounded: the socket is bound already, start-up takes a moment
+            if server.started or not thread.is_alive():
                 break
             time.sleep(0.05)
-        yield port
+        assert server.started, "the server did not start"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

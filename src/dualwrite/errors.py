@@ -538,6 +538,36 @@ class _Catalogue:
         "The password is too weak: {problem}",
         "Use at least 12 characters.",
     )
+    DUALWRITE_REGISTRATION = CatalogueEntry(
+        "DW3007",
+        InvalidStateError,
+        "Application '{name}' ({client_id}) is the dual-write application of {pairs}; its "
+        "registration cannot be deleted.",
+        "Disable it instead (`dualwrite app update {client_id} --disabled`), or disable its "
+        "application users (`dualwrite env app-user`).",
+    )
+    INVALID_ACCESS_TOKEN = CatalogueEntry(
+        "DW3008",
+        AuthenticationError,
+        "The access token is not valid for {audience}: {problem}.",
+        "Request a new token for scope '{audience}/.default' from the tenant's token endpoint "
+        "(<server>/<tenant>/oauth2/v2.0/token).",
+    )
+    DUALWRITE_APP_USER = CatalogueEntry(
+        "DW3009",
+        InvalidStateError,
+        "The application user of '{name}' in '{environment}' is the dual-write application's; "
+        "it is granted and revoked with the dual-write application.",
+        "Change it with `dualwrite env app-user <F&O environment> --side fo|dataverse "
+        "--enabled/--disabled`.",
+    )
+    ACTIVE_SIGNING_KEY = CatalogueEntry(
+        "DW3010",
+        InvalidStateError,
+        "Signing key {kid} is the active one: new tokens are signed with it.",
+        "Rotate first (`dualwrite app keys rotate`), then retire it once the tokens it signed "
+        "have expired (after an hour).",
+    )
 
     def entries(self) -> list[CatalogueEntry]:
         return [v for v in vars(type(self)).values() if isinstance(v, CatalogueEntry)]

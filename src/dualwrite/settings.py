@@ -129,5 +129,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.environments_dir / tenant / folder / filename}"
 
     @property
+    def tls_dir(self) -> Path:
+        """Where `dualwrite serve --tls` keeps its self-signed certificate."""
+        return self.home / "tls"
+
+    @property
     def credentials_file(self) -> Path:
         return self.home / "credentials.json"

@@ -37,8 +37,8 @@ def test_the_next_request_on_the_connection_is_answered(
     app.add_api_route("/api/v1/boom", _boom)
     app.add_api_route("/boom", _boom)
     headers = login("admin")
-    with serving(app) as port:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    with serving(app) as base:
+        conn = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=30)
         try:
             conn.request("GET", path, headers=headers)
             failed = conn.getresponse()

@@ -55,8 +55,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     ]
     for thread in threads:
         thread.start()
-    with serving(create_app(settings, store)) as port:
-        yield LiveServer(f"http://127.0.0.1:{port}", store, settings)
+    with serving(create_app(settings, store)) as base:
+        yield LiveServer(base, store, settings)
     stop.set()
     for thread in threads:
         thread.join(timeout=10)

@@ -76,11 +76,12 @@ def test_admin_journey(page: Any, live_server: LiveServer) -> None:
     expect(page.get_by_role("table", name="Application users")).to_contain_text(
         "Dual-write app user"
     )
-    # The data store path is the test's temporary folder: masked, it is not the product's.
+    # The data store path is the test's temporary folder and the API URLs name the test's port:
+    # masked, they are not the product's.
     page.screenshot(
         path=str(SCREENSHOTS / "environment-details.png"),
         full_page=True,
-        mask=[page.locator("dd.data-store")],
+        mask=[page.locator("dd.data-store"), page.locator("dd.api-url")],
     )
 
     # Finance and operations: Data management > Dual Write > New link to environment.

@@ -128,3 +128,92 @@ def test_tenant_isolation_migration_keeps_existing_installations_working(
         assert [tuple(c) for c in claims] == [(f"sqlite:{shared.resolve()}", 1, 1)]
     finally:
         store.dispose()
+
+
+def test_oauth_migration_gives_directory_ids_and_registers_the_dualwrite_application(
+    database_url: str,
+) -> None:
+    """0013 on a store of before: tenants and users get GUIDs of their own, and the dual-write
+    application ID of each F&O ↔ Dataverse pair becomes a registered application of the
+    environment's tenant (without secret), so its application users can sign in."""
+    store = ControlStore(database_url)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    app_id = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    try:
+        store.upgrade("0012")
+        with store.engine.begin() as conn:
+            for n in (1, 2):
+                _insert(
+                    conn,
+                    "tenants",
+                    id=n,
+                    domain=f"t{n}.onmicrosoft.com",
+                    display_name=f"T{n}",
+                    everyone_can_create_environments=True,
+                    database_capacity_gb=10.0,
+                    created_at=at,
+                )
+                _insert(
+                    conn,
+                    "users",
+                    id=n,
+                    tenant_id=n,
+                    upn=f"admin@t{n}.onmicrosoft.com",
+                    display_name="A",
+                    password_hash="x",
+                    is_active=True,
+                    is_operator=False,
+                    created_at=at,
+                )
+            _insert(conn, "projects", id=1, tenant_id=2, name="ERP", created_at=at)
+            _insert(
+                conn,
+                "fo_environments",
+                id=1,
+                project_id=1,
+                tenant_id=2,
+                name="env-1",
+                type="sandbox",
+                region="West US",
+                data_store_url="sqlite:///x.db",
+                state="deployed",
+                created_at=at,
+            )
+            _insert(
+                conn,
+                "platform_environments",
+                id="pp-1",
+                tenant_id=2,
+                name="Sales",
+                region="West US",
+                has_dataverse=True,
+                storage_used_gb=1.0,
+                is_initial=False,
+                created_at=at,
+            )
+            for side in ("fo", "dataverse"):
+                _insert(
+                    conn,
+                    "application_users",
+                    fo_environment_id=1,
+                    platform_environment_id="pp-1",
+                    side=side,
+                    application_id=app_id,
+                    name="Dual-write",
+                    enabled=True,
+                    created_at=at,
+                )
+        store.upgrade()
+        with store.engine.connect() as conn:
+            tenant_ids = conn.execute(text("SELECT directory_id FROM tenants")).scalars().all()
+            object_ids = conn.execute(text("SELECT object_id FROM users")).scalars().all()
+            apps = conn.execute(
+                text("SELECT tenant_id, client_id, display_name FROM registered_applications")
+            ).all()
+            secrets = conn.execute(text("SELECT count(*) FROM client_secrets")).scalar_one()
+        assert len(set(tenant_ids)) == 2 and all(len(t) == 36 for t in tenant_ids)
+        assert len(set(object_ids)) == 2 and all(len(o) == 36 for o in object_ids)
+        assert [tuple(a) for a in apps] == [(2, app_id, "Dual-write")]
+        assert secrets == 0
+    finally:
+        store.dispose()

@@ -34,11 +34,13 @@ from dualwrite.control.models import (
     ApplicationUser,
     DataStoreClaim,
     DualWriteLink,
+    EnvironmentAppUser,
     FoEnvironment,
     Job,
     JobKind,
     PlatformEnvironment,
     Project,
+    RegisteredApplication,
     TableMapState,
     Tenant,
     User,
@@ -74,9 +76,18 @@ class Names:
     error: int
     fo_record: int
     dv_record: str
+    app: str  # a registered application's client ID (the dual-write application's)
 
     def secrets(self) -> list[str]:
-        return [self.tenant, self.project, self.env, self.platform, self.platform_id, self.upn]
+        return [
+            self.tenant,
+            self.project,
+            self.env,
+            self.platform,
+            self.platform_id,
+            self.upn,
+            self.app,
+        ]
 
     def tokens(self) -> list[str]:
         return [*self.secrets(), str(self.job), str(self.error), str(self.fo_record)]
@@ -84,7 +95,13 @@ class Names:
 
 # --- what each route is called with ----------------------------------------------------------
 
-_PUBLIC = {"{role}": "global-admin", "{sku}": "D365_FINANCE", "{dataverse_field}": "name"}
+# Signing keys are the installation's, no tenant's: any kid will do.
+_PUBLIC = {
+    "{role}": "global-admin",
+    "{sku}": "D365_FINANCE",
+    "{dataverse_field}": "name",
+    "{kid}": "no-such-key",
+}
 
 
 def _paths(template: str, n: Names) -> list[str]:
@@ -114,6 +131,7 @@ def _paths(template: str, n: Names) -> list[str]:
         "{job_id}": str(n.job),
         "{error_id}": str(n.error),
         "{side}": "fo",
+        "{client_id}": n.app,
         **_PUBLIC,
     }
     for key, value in values.items():
@@ -190,6 +208,15 @@ API_BODIES: dict[tuple[str, str], Callable[[Names], dict[str, Any]]] = {
         "map": MAP,
         "reason": "x",
     },
+    ("POST", "/apps"): lambda n: {"display_name": "Integration"},
+    ("PATCH", "/apps/{client_id}"): lambda n: {"enabled": False},
+    ("POST", "/apps/{client_id}/secrets"): lambda n: {"secret_days": 30},
+    ("PUT", "/environments/{env}/app-users/{client_id}"): lambda n: {
+        "security_role": "System administrator"
+    },
+    ("PUT", "/platform/environments/{env}/app-users/{client_id}"): lambda n: {
+        "security_role": "System Administrator"
+    },
 }
 # More bodies for a route, each called like the first.
 MORE_BODIES: dict[tuple[str, str], list[Callable[[Names], dict[str, Any]]]] = {
@@ -219,6 +246,7 @@ FORMS: dict[tuple[str, str], Callable[[Names], dict[str, Any]]] = {
     ("POST", "/environments/{env}/users"): lambda n: {"upn": n.upn, "role": "dual-write-user"},
     ("POST", "/platform/settings"): lambda n: {"capacity_gb": "99"},
     ("POST", "/platform/roles"): lambda n: {"upn": n.upn, "role": "global-admin"},
+    ("POST", "/platform/apps"): lambda n: {"display_name": "Integration"},
     ("POST", "/environments/{env}/dualwrite/maps"): lambda n: {"action": "stop", "maps": MAP},
     ("POST", "/environments/{env}/dualwrite/maps/{name}/fields"): lambda n: {
         "dataverse_field": "name",
@@ -274,11 +302,13 @@ def _app_routes() -> list[tuple[str, str, str, str, Any]]:
         route = context.original_route
         if not isinstance(route, APIRoute):
             continue
-        module = route.endpoint.__module__
-        kind = "api" if module.startswith("dualwrite.api.routes") else "page"
-        if kind == "page" and not module.startswith("dualwrite.web"):
+        module, path = route.endpoint.__module__, context.path
+        if path.startswith(f"{API_PREFIX}/"):
+            kind = "api"
+        elif module.startswith("dualwrite.web"):
+            kind = "page"
+        else:  # the token service's and environment APIs' own protocols
             continue
-        path = context.path
         template = path.removeprefix(API_PREFIX) if kind == "api" else path
         for method in sorted((context.methods or set()) - {"HEAD"}):
             found.append((kind, method, template, path, route))
@@ -360,6 +390,8 @@ def _build(tmp: Path) -> World:
         environments.deploy_environment(
             session, settings, fabrikam, own, EnvironmentSpec(name="fabrikam-env")
         )
+    with store.session() as session:
+        app = session.scalars(select(ApplicationUser.application_id)).first() or ""
     victim = Names(
         tenant=VICTIM_DOMAIN,
         project="Victim Rollout",
@@ -371,6 +403,7 @@ def _build(tmp: Path) -> World:
         error=ERROR_ID,
         fo_record=RECORD_ID,
         dv_record=dv_record,
+        app=app,
     )
     bogus = Names(
         tenant="nowhere.onmicrosoft.com",
@@ -383,6 +416,7 @@ def _build(tmp: Path) -> World:
         error=987653,
         fo_record=987652,
         dv_record=str(uuid.uuid4()),
+        app=str(uuid.uuid4()),
     )
     stores = {"customersv3": fo_url, "account": dv_url}
     world = World(tmp / "world", tmp / "snapshot", settings, stores, victim, bogus)
@@ -482,6 +516,18 @@ def _victim_state(store: ControlStore, world: World) -> dict[str, Any]:
                 )
             ),
             "claims": count(DataStoreClaim, DataStoreClaim.tenant_id == tenant.id),
+            "apps": sorted(
+                (a.client_id, a.display_name, a.enabled, len(a.secrets))
+                for a in session.scalars(
+                    select(RegisteredApplication).where(
+                        RegisteredApplication.tenant_id == tenant.id
+                    )
+                )
+            ),
+            "env_app_users": sorted(
+                (u.registered_app_id, u.security_role, u.enabled)
+                for u in session.scalars(select(EnvironmentAppUser))
+            ),
         }
     for table, url in world.stores.items():
         engine = make_engine(url)
@@ -510,6 +556,9 @@ def _normalised(body: str, n: Names, asked: str) -> str:
         body = re.sub(pattern, "<NAMED>", body)
     body = body.replace(n.dv_record, "<NAMED>")
     body = re.sub(r'name="login_csrf" value="[^"]+"', 'name="login_csrf"', body)  # per page
+    # A client secret made by the request (its value, first characters) differs every time.
+    body = re.sub(r'("secret"|"hint"):"[^"]*"', r'\1:"<SECRET>"', body)
+    body = re.sub(r'<code class="secret">[^<]*</code>', "<SECRET>", body)
     body = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?", "<TIME>", body)
     return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<ID>", body)
 

@@ -11,11 +11,13 @@ from dualwrite import __version__
 from dualwrite.api import errors
 from dualwrite.api.limits import LimitBody
 from dualwrite.api.routes import (
+    apps,
     auth,
     dualwrite,
     environments,
     health,
     integration,
+    oauth,
     platform,
     projects,
     tenants,
@@ -38,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
             environments,
             integration,
             platform,
+            apps,
             dualwrite,
         )
     ),
@@ -79,5 +82,6 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     app.add_middleware(LimitBody, max_bytes=settings.max_request_bytes)
     errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
+    app.include_router(oauth.router)  # the identity platform's paths, outside /api/v1
     pages.install(app)
     return app

@@ -18,6 +18,7 @@ from dualwrite.control.models import User
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
+from dualwrite.identity.resources import normalise_base
 from dualwrite.identity.sessions import SessionKind
 from dualwrite.schemas import SignInRequest
 from dualwrite.settings import Settings
@@ -43,6 +44,13 @@ def client_address(request: Request) -> str:
     """The address a request comes from, as sign-in throttling counts it (behind a proxy,
     run uvicorn with --forwarded-allow-ips so this is the client's, not the proxy's)."""
     return request.client.host if request.client else "unknown"
+
+
+def request_base(request: Request) -> str:
+    """The server as this request reached it: scheme (https behind a trusted proxy, from
+    X-Forwarded-Proto as uvicorn reads it), host and port from the Host header. Token
+    issuers, resources and the discovery documents are under it."""
+    return normalise_base(str(request.base_url))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

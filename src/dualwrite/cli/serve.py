@@ -23,6 +23,7 @@ from dualwrite.demo import DemoWorld, build_demo_world, demo_settings
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
+from dualwrite.installation.tls import TlsFiles, server_certificate
 from dualwrite.jobs.runner import JobRunner
 from dualwrite.logs import configure
 from dualwrite.ops.alerts import AlertMonitor
@@ -101,14 +102,24 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_of(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+def url_of(host: str, port: int, tls: bool = False) -> str:
+    scheme = "https" if tls else "http"
+    return f"{scheme}://[{host}]:{port}/" if ":" in host else f"{scheme}://{host}:{port}/"
 
 
-def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
-    """Serve on a bound socket (closed at the end), with the sync worker in a thread."""
+def _run(
+    settings: Settings, sock: socket.socket, worker: bool = True, tls: TlsFiles | None = None
+) -> None:
+    """Serve on a bound socket (closed at the end), with the sync worker in a thread; over
+    HTTPS with `tls`."""
     # log_config=None: uvicorn's server and access logs go through the handler `configure` set.
-    config = uvicorn.Config(create_app(settings), log_config=None, log_level=settings.log_level)
+    config = uvicorn.Config(
+        create_app(settings),
+        log_config=None,
+        log_level=settings.log_level,
+        ssl_certfile=str(tls.certificate) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+    )
     server = uvicorn.Server(config)
     stop = threading.Event()
     threads = []
@@ -120,7 +131,10 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
             threads.append(threading.Thread(target=loop, args=(stop,), daemon=True))
             threads[-1].start()
     host, port = sock.getsockname()[:2]
-    console.print(f"Serving on [bold]{url_of(host, port)}[/] — press Ctrl+C to stop.", markup=True)
+    url = url_of(host, port, tls is not None)
+    console.print(f"Serving on [bold]{url}[/] — press Ctrl+C to stop.", markup=True)
+    if tls is not None:
+        console.print(f"Self-signed certificate (trust this file): {tls.certificate}")
     try:
         server.run(sockets=[sock])
     finally:
@@ -131,6 +145,14 @@ def _run(settings: Settings, sock: socket.socket, worker: bool = True) -> None:
 
 
 NoWorker = Annotated[bool, typer.Option("--no-worker", help="Do not start the sync worker.")]
+TlsOption = Annotated[
+    bool,
+    typer.Option(
+        "--tls",
+        help="Serve HTTPS with a self-signed certificate for 127.0.0.1, localhost and this "
+        "host, made in <data directory>/tls on first use and reused after.",
+    ),
+]
 
 
 def serve(
@@ -138,14 +160,23 @@ def serve(
     host: HostOption = None,
     port: PortOption = None,
     no_worker: NoWorker = False,
+    tls: TlsOption = False,
     log_format: LogFormatOption = None,
     log_level: LogLevelOption = None,
 ) -> None:
-    """Serve the web UI and the REST API (OpenAPI docs at /docs) with the sync worker."""
+    """Serve the web UI, the REST API (OpenAPI docs at /docs) and the token service with the
+    sync worker; over HTTPS with --tls."""
     context = current(ctx)
     context.store().require_initialised()
     settings = _logging(context.settings, log_format, log_level)
-    _run(settings, _listen(host or settings.host, port or settings.port), worker=not no_worker)
+    host = host or settings.host
+    sock = _listen(host, port or settings.port)
+    try:
+        files = server_certificate(settings.tls_dir, [host]) if tls else None
+    except BaseException:
+        sock.close()
+        raise
+    _run(settings, sock, worker=not no_worker, tls=files)
 
 
 def worker(

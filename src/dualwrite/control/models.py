@@ -6,11 +6,13 @@ Changes to these classes go with an Alembic migration in `control/migrations/ver
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     Float,
@@ -35,6 +37,11 @@ NAMING = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_guid() -> str:
+    """A directory object's ID: a GUID in its usual lower-case text form."""
+    return str(uuid.uuid4())
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -110,6 +117,9 @@ class Tenant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     domain: Mapped[str] = mapped_column(String(253), unique=True)
+    # The tenant ID of Entra: in token issuers and `tid` claims, and accepted wherever a
+    # route names the tenant by its domain.
+    directory_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
     display_name: Mapped[str] = mapped_column(String(200))
     everyone_can_create_environments: Mapped[bool] = mapped_column(Boolean, default=True)
     database_capacity_gb: Mapped[float] = mapped_column(Float, default=10.0)
@@ -124,6 +134,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     upn: Mapped[str] = mapped_column(String(320), unique=True)
+    object_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)  # `oid`
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -584,3 +595,89 @@ class DataStoreClaim(Base):
         ForeignKey("jobs.id", ondelete="CASCADE"), default=None, unique=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegisteredApplication(Base):
+    """An application registered in a tenant (Entra's app registration and its service
+    principal in one): it signs in with its client ID and a client secret. The dual-write
+    application's ID of every F&O ↔ Dataverse pair is one too."""
+
+    __tablename__ = "registered_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    object_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)  # `oid`
+    display_name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship()
+    secrets: Mapped[list[ClientSecret]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ClientSecret.created_at"
+    )
+
+
+class ClientSecret(Base):
+    """A client secret of an application: only its hash and first characters are kept; the
+    value is shown once, when it is made."""
+
+    __tablename__ = "client_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registered_app_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_applications.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)  # secret ID
+    hint: Mapped[str] = mapped_column(String(3))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnvironmentAppUser(Base):
+    """An application user of one environment: a registered application with a security role
+    in a Dataverse (`platform_environment_id`) or an F&O environment (`fo_environment_id`).
+    The dual-write application's users (`ApplicationUser`) count as such too."""
+
+    __tablename__ = "env_app_users"
+    __table_args__ = (
+        UniqueConstraint("fo_environment_id", "registered_app_id"),
+        UniqueConstraint("platform_environment_id", "registered_app_id"),
+        CheckConstraint(
+            "(fo_environment_id IS NULL) <> (platform_environment_id IS NULL)",
+            name="one_environment",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registered_app_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_applications.id", ondelete="CASCADE"), index=True
+    )
+    fo_environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fo_environments.id", ondelete="CASCADE"), default=None
+    )
+    platform_environment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("platform_environments.id", ondelete="CASCADE"), default=None
+    )
+    security_role: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    application: Mapped[RegisteredApplication] = relationship(lazy="joined")
+
+
+class SigningKey(Base):
+    """An RS256 key pair that signs access tokens. `kid` is the certificate's SHA-1 thumbprint
+    (as Entra's); the private key is kept encrypted with a key derived from the installation's
+    secret key. A key stays published (JWKS) after rotation until it is retired."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    certificate: Mapped[str] = mapped_column(Text)  # PEM, self-signed: the public key and x5c
+    private_key: Mapped[str] = mapped_column(Text)  # encrypted PKCS #8 PEM
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

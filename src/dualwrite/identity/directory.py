@@ -116,6 +116,16 @@ def get_tenant(session: Session, domain: str) -> Tenant:
     return tenant
 
 
+def find_tenant(session: Session, key: str) -> Tenant | None:
+    """A tenant by its domain or its directory ID (as the identity platform's routes name it)."""
+    key = key.strip().lower()
+    if not key or "\x00" in key:  # no tenant has it, and PostgreSQL refuses NUL in a query
+        return None
+    return session.scalar(
+        select(Tenant).where((Tenant.domain == key) | (Tenant.directory_id == key))
+    )
+
+
 def list_tenants(session: Session, actor: User) -> list[Tenant]:
     """Installation operators see every tenant; everyone else, Global administrators too,
     only their own."""

@@ -88,6 +88,24 @@ def _record_failure(store: ControlStore, settings: Settings, upn: str, source: s
         session.execute(delete(LoginFailure).where(LoginFailure.at < start))
 
 
+def _checked_user(
+    session: Session, settings: Settings, upn: str, password: str, source: str
+) -> User | None:
+    """The active user the password belongs to, or None; DW3002 while `source` must wait.
+    A success forgets the failures of that account from that address."""
+    wait = _throttle_wait(session, settings, upn, source)
+    if wait:
+        raise ERR.SIGN_IN_THROTTLED.error(seconds=wait)
+    user = session.scalar(select(User).where(User.upn == upn))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not (ok and user is not None and user.is_active):
+        return None
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.upn == upn, LoginFailure.source == source)
+    )
+    return user
+
+
 def sign_in(
     store: ControlStore,
     settings: Settings,
@@ -102,15 +120,8 @@ def sign_in(
     upn = upn.strip().lower()
     source = source or "unknown"
     with store.session() as session:
-        wait = _throttle_wait(session, settings, upn, source)
-        if wait:
-            raise ERR.SIGN_IN_THROTTLED.error(seconds=wait)
-        user = session.scalar(select(User).where(User.upn == upn))
-        ok = verify_password(user.password_hash if user else None, password)
-        if ok and user is not None and user.is_active:
-            session.execute(
-                delete(LoginFailure).where(LoginFailure.upn == upn, LoginFailure.source == source)
-            )
+        user = _checked_user(session, settings, upn, password, source)
+        if user is not None:
             token = secrets.token_urlsafe(32)
             expires = utcnow() + timedelta(hours=settings.session_hours)
             session.add(
@@ -118,6 +129,21 @@ def sign_in(
             )
             return SignIn(token=token, user_id=user.id, upn=user.upn, expires_at=expires)
     # One generic message whether the user exists or not; the failure counts either way.
+    _record_failure(store, settings, upn, source)
+    raise ERR.SIGN_IN_FAILED.error()
+
+
+def check_password(
+    store: ControlStore, settings: Settings, upn: str, password: str, *, source: str
+) -> int:
+    """The ID of the user whose password this is, opening no session (the token service's
+    password grant), with the same throttling and recorded failures as `sign_in`."""
+    upn = upn.strip().lower()
+    source = source or "unknown"
+    with store.session() as session:
+        user = _checked_user(session, settings, upn, password, source)
+        if user is not None:
+            return user.id
     _record_failure(store, settings, upn, source)
     raise ERR.SIGN_IN_FAILED.error()
 

@@ -18,6 +18,7 @@ from dualwrite.control.models import (
     User,
 )
 from dualwrite.errors import ERR
+from dualwrite.identity.apps import register_dualwrite_application
 from dualwrite.identity.authz import require_global_admin
 from dualwrite.lifecycle.projects import ENVIRONMENT_ROLES, require_project_role
 from dualwrite.maps.defaults import default_solutions
@@ -68,9 +69,11 @@ def application_users(
 def register_application_users(
     session: Session, env: FoEnvironment, target: PlatformEnvironment
 ) -> list[ApplicationUser]:
-    """Create the missing application users; existing ones are left as an admin set them."""
+    """Create the missing application users; existing ones are left as an admin set them.
+    Their application ID is a registered application of the tenant, so they get tokens."""
     have = application_users(session, env, target)
     app_id = next((u.application_id for u in have.values()), str(uuid.uuid4()))
+    register_dualwrite_application(session, env.tenant_id, app_id, APPLICATION_NAME)
     for side in AppSide:
         if side not in have:
             user = ApplicationUser(

@@ -10,9 +10,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from dualwrite.api.deps import SessionDep, SettingsDep
+from dualwrite.api.deps import SessionDep, SettingsDep, request_base
 from dualwrite.checks import Check
 from dualwrite.control.models import FoEnvironment, User
+from dualwrite.identity import environment_access
+from dualwrite.identity.resources import api_root, resource_url
+from dualwrite.identity_schemas import AppUserRead
 from dualwrite.lifecycle import dualwrite_app, environments, linking, ppi, projects
 from dualwrite.lifecycle.details import environment_detail
 from dualwrite.platform import environments as platform
@@ -63,7 +66,21 @@ def _details(
         running=running,
         terms=dualwrite_app.TERMS,
         env_users=[(u.user.upn, u.role.value) for u in env.users],
+        api=_api(request, session, env),
     )
+
+
+def _api(request: Request, session: Session, env: FoEnvironment) -> dict[str, object]:
+    """Where the environment's OData is and who calls it as an application."""
+    base = request_base(request)
+    return {
+        "resource": resource_url(base, env),
+        "odata": api_root(base, env),
+        "app_users": [
+            AppUserRead.of(e, env.name, "fo")
+            for e in environment_access.application_users(session, env)
+        ],
+    }
 
 
 @router.get("/environments/{env}")
