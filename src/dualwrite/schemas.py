@@ -135,7 +135,12 @@ class ProjectRead(BaseModel):
         return cls(
             name=project.name,
             tenant=project.tenant.domain,
-            members=[MemberRead(upn=m.user.upn, role=m.role.value) for m in project.members],
+            # Members of another tenant show as invited names, whether such a user exists or not.
+            members=sorted(
+                [MemberRead(upn=m.user.upn, role=m.role.value) for m in project.members]
+                + [MemberRead(upn=i.upn, role=i.role.value) for i in project.invitations],
+                key=lambda m: m.upn,
+            ),
             environments=sorted(e.name for e in project.environments),
         )
 

@@ -8,6 +8,7 @@ from dualwrite.control.models import ProjectRole
 from dualwrite.control.store import ControlStore
 from dualwrite.errors import DualWriteError
 from dualwrite.lifecycle import projects
+from dualwrite.schemas import ProjectRead
 from factories import add_user, bootstrap
 
 
@@ -60,3 +61,30 @@ def test_projects_are_invisible_to_non_members_but_not_to_global_admins(
         with pytest.raises(DualWriteError) as err:
             projects.create_project(session, owner, "Rollout")
         assert err.value.code == "DW1001"
+
+
+def test_inviting_another_tenants_name_tells_nothing_of_that_tenant(store: ControlStore) -> None:
+    """A guest is invited by name: whether such a user exists in the other tenant, the answer
+    and the member list look the same; whoever holds the name is the member."""
+    with store.session() as session:
+        admin = bootstrap(session)
+        partner = bootstrap(session, "partner.onmicrosoft.com")
+        vera = add_user(session, partner, "vera")
+        project = projects.create_project(session, admin, "Rollout")
+        real = projects.add_member(session, admin, project, vera.upn, "team-member")
+        nobody = projects.add_member(
+            session, admin, project, "nobody@partner.onmicrosoft.com", "team-member"
+        )
+        assert type(real) is type(nobody)
+        shown = ProjectRead.of(project).members
+        assert [(m.upn, m.role) for m in shown if "partner" in m.upn] == [
+            ("nobody@partner.onmicrosoft.com", "Team member"),
+            ("vera@partner.onmicrosoft.com", "Team member"),
+        ]
+        assert projects.role_in(project, vera) is ProjectRole.TEAM_MEMBER
+        assert [p.name for p in projects.list_projects(session, vera)] == ["Rollout"]
+        projects.remove_member(session, admin, project, vera.upn)
+        assert projects.list_projects(session, vera) == []
+        with pytest.raises(DualWriteError) as err:
+            projects.add_member(session, admin, project, "not a name", "team-member")
+        assert err.value.code == "DW1000"

@@ -237,6 +237,9 @@ class Project(Base):
     members: Mapped[list[ProjectMember]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    invitations: Mapped[list[ProjectInvitation]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
     environments: Mapped[list[FoEnvironment]] = relationship(back_populates="project")
 
 
@@ -252,6 +255,21 @@ class ProjectMember(Base):
     role: Mapped[ProjectRole] = mapped_column(_enum(ProjectRole))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ProjectInvitation(Base):
+    """A member from another tenant, invited by user principal name (as Lifecycle Services
+    invites partners). Whoever holds that name is the member: the invitation neither needs nor
+    tells whether such a user exists, so no tenant learns another's users from it."""
+
+    __tablename__ = "project_invitations"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    upn: Mapped[str] = mapped_column(String(320), primary_key=True)
+    role: Mapped[ProjectRole] = mapped_column(_enum(ProjectRole))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class FoEnvironment(Base):

@@ -165,14 +165,19 @@ def update_tenant_settings(
 # --- users --------------------------------------------------------------------------------------
 
 
-def _new_user(session: Session, tenant: Tenant, upn: str, name: str, password: str) -> User:
+def valid_upn(upn: str, example_domain: str = "contoso.onmicrosoft.com") -> str:
+    """A user principal name, normalised (DW1000 naming the problem when it is none)."""
     upn = upn.strip().lower()
-    match = _UPN.match(upn)
-    if not match:
+    if not _UPN.match(upn):
         raise ERR.INVALID_INPUT.error(
-            field="user principal name", problem=f"'{upn}' is not like alias@{tenant.domain}"
+            field="user principal name", problem=f"'{upn}' is not like alias@{example_domain}"
         )
-    if match["domain"] != tenant.domain:
+    return upn
+
+
+def _new_user(session: Session, tenant: Tenant, upn: str, name: str, password: str) -> User:
+    upn = valid_upn(upn, tenant.domain)
+    if not upn.endswith(f"@{tenant.domain}"):
         raise ERR.INVALID_INPUT.error(
             field="user principal name",
             problem=f"'{upn}' must end with @{tenant.domain}, the tenant's domain",

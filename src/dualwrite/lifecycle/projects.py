@@ -5,10 +5,17 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from dualwrite.control.models import DirectoryRole, Project, ProjectMember, ProjectRole, User
+from dualwrite.control.models import (
+    DirectoryRole,
+    Project,
+    ProjectInvitation,
+    ProjectMember,
+    ProjectRole,
+    User,
+)
 from dualwrite.errors import ERR
 from dualwrite.identity.authz import role_by_name
-from dualwrite.identity.directory import get_user
+from dualwrite.identity.directory import valid_upn, visible_user
 
 ENVIRONMENT_ROLES = (ProjectRole.PROJECT_OWNER, ProjectRole.ENVIRONMENT_MANAGER)
 
@@ -18,7 +25,9 @@ def project_role_from_name(name: str | ProjectRole) -> ProjectRole:
 
 
 def role_in(project: Project, user: User) -> ProjectRole | None:
-    return next((m.role for m in project.members if m.user_id == user.id), None)
+    """The user's role: as a member, or as the holder of a name invited from another tenant."""
+    found = next((m.role for m in project.members if m.user_id == user.id), None)
+    return found or next((i.role for i in project.invitations if i.upn == user.upn), None)
 
 
 def require_project_role(project: Project, actor: User, action: str, *roles: ProjectRole) -> None:
@@ -46,8 +55,12 @@ def create_project(session: Session, actor: User, name: str) -> Project:
 
 
 def visible_projects(actor: User) -> ColumnElement[bool]:
-    """Where-clause: projects the actor is a member of, or all of its tenant for a Global admin."""
-    member = Project.members.any(ProjectMember.user_id == actor.id)
+    """Where-clause: projects the actor is a member of (or invited to), or all of its tenant for
+    a Global admin."""
+    member = or_(
+        Project.members.any(ProjectMember.user_id == actor.id),
+        Project.invitations.any(ProjectInvitation.upn == actor.upn),
+    )
     if actor.has_role(DirectoryRole.GLOBAL_ADMIN):
         return or_(member, Project.tenant_id == actor.tenant_id)
     return member
@@ -66,13 +79,22 @@ def get_project(session: Session, actor: User, name: str) -> Project:
     return project
 
 
+def _outsider(project: Project, upn: str) -> bool:
+    """A name of another tenant's domain (a tenant's users all carry its domain)."""
+    return not upn.endswith(f"@{project.tenant.domain}")
+
+
 def add_member(
     session: Session, actor: User, project: Project, upn: str, role: str | ProjectRole
-) -> ProjectMember:
-    """Project owners invite members, also from other tenants (as LCS allows)."""
+) -> ProjectMember | ProjectInvitation:
+    """Project owners add their tenant's users, and invite others by name (as LCS invites
+    partners): an invitation looks the same whether or not such a user exists."""
     require_project_role(project, actor, "Adding a project member", ProjectRole.PROJECT_OWNER)
     wanted = project_role_from_name(role)
-    user = get_user(session, upn)
+    upn = valid_upn(upn)
+    if _outsider(project, upn):
+        return _invite(session, project, upn, wanted)
+    user = visible_user(session, actor, upn)
     member = next((m for m in project.members if m.user_id == user.id), None)
     if member is None:
         member = ProjectMember(user_id=user.id, role=wanted)
@@ -83,13 +105,35 @@ def add_member(
     return member
 
 
+def _invite(
+    session: Session, project: Project, upn: str, role: ProjectRole
+) -> ProjectMember | ProjectInvitation:
+    # A guest made a member before invitations existed keeps that membership.
+    legacy = next((m for m in project.members if m.user.upn == upn), None)
+    found: ProjectMember | ProjectInvitation | None = legacy or next(
+        (i for i in project.invitations if i.upn == upn), None
+    )
+    if found is None:
+        found = ProjectInvitation(upn=upn, role=role)
+        project.invitations.append(found)
+    found.role = role
+    session.flush()
+    return found
+
+
 def remove_member(session: Session, actor: User, project: Project, upn: str) -> None:
     require_project_role(project, actor, "Removing a project member", ProjectRole.PROJECT_OWNER)
-    user = get_user(session, upn)
+    upn = upn.strip().lower()
     owners = [m for m in project.members if m.role is ProjectRole.PROJECT_OWNER]
-    if len(owners) == 1 and owners[0].user_id == user.id:
+    if len(owners) == 1 and owners[0].user.upn == upn:
         raise ERR.INVALID_INPUT.error(
-            field="member", problem=f"{user.upn} is the project's last Project owner"
+            field="member", problem=f"{upn} is the project's last Project owner"
         )
-    project.members = [m for m in project.members if m.user_id != user.id]
+    kept = [m for m in project.members if m.user.upn != upn]
+    invited = [i for i in project.invitations if i.upn != upn]
+    if len(kept) == len(project.members) and len(invited) == len(project.invitations):
+        raise ERR.NOT_FOUND.error(
+            kind="project member", name=upn, noun=f"project show '{project.name}'"
+        )
+    project.members, project.invitations = kept, invited
     session.flush()
