@@ -21,6 +21,10 @@ from dualwrite.api.routes import (
     users,
 )
 from dualwrite.control.store import ControlStore
+from dualwrite.envapi import dataverse as dataverse_api
+from dualwrite.envapi import fo as fo_api
+from dualwrite.envapi import stores as envapi_stores
+from dualwrite.envapi import web as envapi_web
 from dualwrite.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -60,6 +64,7 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        envapi_stores.dispose_all()
         if store is None:  # a store handed in belongs to the caller
             control.dispose()
 
@@ -76,5 +81,9 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     app.state.store = control
     errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
+    # The environments' own APIs: Dataverse Web API and finance and operations OData.
+    envapi_web.install(app)
+    app.include_router(dataverse_api.router)
+    app.include_router(fo_api.router)
     pages.install(app)
     return app

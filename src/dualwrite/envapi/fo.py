@@ -1,0 +1,38 @@
+"""Finance and operations OData of an F&O environment: `/environments/{name}/data/…`, the
+name resolved within the caller's tenant. Thin: resolve the grant, dispatch to `foservice`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from dualwrite.api.deps import SessionDep, SettingsDep
+from dualwrite.envapi import foservice
+from dualwrite.envapi.access import fo_grant
+from dualwrite.envapi.deps import PrincipalDep
+from dualwrite.envapi.errors import Platform
+from dualwrite.envapi.http import ApiResponse
+from dualwrite.envapi.web import METHODS, BodyDep, answer, api_request, tracing_headers
+
+PREFIX = "/environments/{name}/data"
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.api_route(PREFIX, methods=METHODS)
+@router.api_route(PREFIX + "/{path:path}", methods=METHODS)
+def fo_odata(
+    request: Request,
+    name: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: BodyDep,
+) -> Response:
+    def run() -> ApiResponse:
+        grant = fo_grant(session, principal, name)
+        base = f"{str(request.base_url).rstrip('/')}/environments/{name}/data"
+        ctx = foservice.FoContext(grant, base, settings.secret_key)
+        return foservice.dispatch(ctx, api_request(request, "/data", body))
+
+    return answer(Platform.FO, request.method, request.url.path, run, tracing_headers(request))
