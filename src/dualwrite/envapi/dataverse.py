@@ -4,6 +4,8 @@ parse the path, dispatch to the read, write, metadata and batch services."""
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -51,6 +53,11 @@ _WHO_AM_I_IMPORT = (
 router = APIRouter(include_in_schema=False)
 
 
+@functools.cache
+def _metadata() -> bytes:
+    return metadata_xml(dataverse_model(), _WHO_AM_I, _WHO_AM_I_IMPORT)
+
+
 def plan(ctx: DvContext, req: ApiRequest) -> Planned:
     segments = parse_path(req.path)
     if not segments:
@@ -78,8 +85,7 @@ def dispatch(ctx: DvContext, req: ApiRequest) -> ApiResponse:
         return ApiResponse.json(200, service_document(ctx.model, f"{ctx.base}/$metadata"))
     first = segments[0].name
     if first == "$metadata":
-        xml = metadata_xml(dataverse_model(), _WHO_AM_I, _WHO_AM_I_IMPORT)
-        return ApiResponse(200, xml, {}, "application/xml")
+        return ApiResponse(200, _metadata(), {}, "application/xml")
     if first == "$batch":
         if req.method != "POST":
             raise ODataError(405, "$batch takes POST.")

@@ -77,7 +77,7 @@ def _entity_set(table: Table) -> EntitySet:
     navigations = {}
     for local, pairs in lookups.items():
         target = referred_table(table, [local])
-        name = NAVIGATION_NAMES.get((table.name, local), local)
+        name = str(NAVIGATION_NAMES.get((table.name, local), local))
         navigations[name] = Navigation(
             name, ENTITY_SETS[target.name], pairs, lookup=by_column[local]
         )

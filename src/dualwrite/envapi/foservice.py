@@ -89,6 +89,11 @@ class FoContext:
         return str(first) if first is not None else None
 
 
+@functools.cache
+def _metadata() -> bytes:
+    return metadata_xml(fo_model())
+
+
 def _options(req: ApiRequest) -> QueryOptions:
     options = parse_query(req.query, skip_supported=True)
     cross = options.custom.get("cross-company", "false").lower()
@@ -274,7 +279,7 @@ def dispatch(ctx: FoContext, req: ApiRequest) -> ApiResponse:
         return ApiResponse.json(200, service_document(ctx.model, f"{ctx.base}/$metadata"))
     first = segments[0].name
     if first == "$metadata":
-        return ApiResponse(200, metadata_xml(fo_model()), {}, "application/xml")
+        return ApiResponse(200, _metadata(), {}, "application/xml")
     if first == "$batch":
         if req.method != "POST":
             raise ODataError(405, "$batch takes POST.")

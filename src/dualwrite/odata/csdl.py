@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -62,7 +61,6 @@ def _extra(schema: ET.Element, extra: Extra) -> None:
             ET.SubElement(node, child_tag, child_attrs)
 
 
-@functools.cache
 def metadata_xml(model: ServiceModel, extra: Extra = (), imports: Extra = ()) -> bytes:
     root = ET.Element("edmx:Edmx", {"Version": "4.0", "xmlns:edmx": EDMX})
     services = ET.SubElement(root, "edmx:DataServices")
