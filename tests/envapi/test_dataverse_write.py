@@ -11,6 +11,9 @@ from dualwrite.stores import dataverse as dv
 from envapi.conftest import ACCOUNTS, World
 
 
+NOWHERE = "11111111-1111-1111-1111-111111111111"
+
+
 def _error(response: httpx.Response, status: int, code: str) -> str:
     assert response.status_code == status, response.text
     body = response.json()
@@ -132,7 +135,7 @@ def test_refused_writes_leave_nothing(world: World, admin: httpx.Client) -> None
         (
             {
                 **good,
-                "msdyn_customergroupid@odata.bind": "/msdyn_customergroups(11111111-1111-1111-1111-111111111111)",
+                "msdyn_customergroupid@odata.bind": f"/msdyn_customergroups({NOWHERE})",
             },
             400,
             "0x80040217",
