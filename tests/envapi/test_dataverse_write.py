@@ -10,7 +10,6 @@ from sqlalchemy import create_engine, func, select
 from dualwrite.stores import dataverse as dv
 from envapi.conftest import ACCOUNTS, World
 
-
 NOWHERE = "11111111-1111-1111-1111-111111111111"
 
 
