@@ -66,13 +66,14 @@ def test_reads_company_and_queries(world: World, admin: httpx.Client) -> None:
     )
     assert record.json()["@odata.context"] == f"{base}/$metadata#CustomersV3/$entity"
     other = everything["value"][-1]
-    key = f"CustomersV3(dataAreaId='{other['dataAreaId']}',CustomerAccount='{other['CustomerAccount']}')"
+    company, number = other["dataAreaId"], other["CustomerAccount"]
+    key = f"CustomersV3(dataAreaId='{company}',CustomerAccount='{number}')"
     _fo_error(admin.get(f"{base}/{key}"), 404)  # another company without cross-company
     assert admin.get(f"{base}/{key}?cross-company=true").status_code == 200
 
     yes = admin.get(
-        f"{base}/CustomersV3?$filter=CreditLimitIsUnlimited eq Microsoft.Dynamics.DataEntities.NoYes'No'"
-        "&$select=CustomerAccount,CreditLimitIsUnlimited"
+        f"{base}/CustomersV3?$filter=CreditLimitIsUnlimited eq "
+        "Microsoft.Dynamics.DataEntities.NoYes'No'&$select=CustomerAccount,CreditLimitIsUnlimited"
     ).json()["value"]
     assert yes and all(r["CreditLimitIsUnlimited"] == "No" for r in yes)
     assert set(yes[0]) == {"@odata.etag", "CustomerAccount", "CreditLimitIsUnlimited"}
