@@ -41,6 +41,7 @@ def dataverse_flavor(dialect: str) -> Flavor:
         dialect=Dialect({}, wildcards=False, aware_datetimes=dialect == "postgresql"),
         etag_columns=_etag_columns,
         etag=_etag,
+        etag_one=version_etag,
         always_key=True,
         default_page=MAX_PAGE,
         max_page=MAX_PAGE,

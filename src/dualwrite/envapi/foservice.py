@@ -51,6 +51,7 @@ def fo_flavor(dialect: str) -> Flavor:
         dialect=Dialect(model.enum_types, wildcards=True, aware_datetimes=dialect == "postgresql"),
         etag_columns=_etag_columns,
         etag=hash_etag,
+        etag_one=None,
         always_key=False,
         default_page=MAX_PAGE,
         max_page=MAX_PAGE,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -17,13 +17,14 @@ import orjson
 from dualwrite.odata.errors import NOT_FOUND, VERSION_MISMATCH, ODataError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)  # SQLite and MariaDB hand back UTC without a zone
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def version_etag(version: Any) -> str:
+    """W/"<version>"; a modified-on time counts in microseconds since 1970 (UTC)."""
     if isinstance(version, datetime):
-        moment = version if version.tzinfo else version.replace(tzinfo=UTC)
-        delta = moment - _EPOCH
-        version = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        version = (version - (_EPOCH if version.tzinfo else _NAIVE_EPOCH)) // _MICROSECOND
     return f'W/"{version}"'
 
 

@@ -45,6 +45,7 @@ class Flavor:
     dialect: Dialect
     etag_columns: Callable[[EntitySet], Sequence[Column[Any]]]
     etag: Callable[[Sequence[Any]], str]  # values of etag_columns → ETag
+    etag_one: Callable[[Any], str] | None  # the same for a one-column ETag, from its value
     always_key: bool  # Dataverse answers the primary key even when not selected
     default_page: int
     max_page: int
@@ -80,41 +81,47 @@ def selection(entity: EntitySet, names: Sequence[str] | None, always_key: bool) 
 
 
 def make_shape(entity: EntitySet, names: Sequence[str] | None, flavor: Flavor) -> Shape:
+    """Columns in the order the shaper reads them: the ETag's, then the selected properties."""
     shape = Shape(entity, selection(entity, names, flavor.always_key))
+    for column in flavor.etag_columns(entity):
+        shape.add(column)
+    shape.etag_at = (0, len(shape.columns))
     for prop in shape.selected:
         index = shape.add(prop.column)
         convert = out_converter(prop)
         if convert is not None:
             shape.converters.append((prop.name, index, convert))
-    start = len(shape.columns)
-    for column in flavor.etag_columns(entity):
-        shape.add(column)
-    shape.etag_at = (start, len(shape.columns))
     return shape
 
 
 def shaper(shape: Shape, flavor: Flavor) -> Callable[[Sequence[Any]], Row]:
     names = [p.name for p in shape.selected]
     converters = shape.converters
-    lo, hi = shape.etag_at
+    _lo, width = shape.etag_at
     etag = flavor.etag
-    if not converters:
+    if width == 1 and flavor.etag_one is not None:
+        # The ETag's one column comes first: one dict from one zip, then the ETag in place —
+        # the cheapest shape per row (zip stops at the names; later columns are for paging).
+        keys = ["@odata.etag", *names]
+        one = flavor.etag_one
 
-        def plain(row: Sequence[Any]) -> Row:
-            out = {"@odata.etag": etag(row[lo:hi])}
-            out.update(zip(names, row, strict=False))
+        def single(row: Sequence[Any]) -> Row:
+            out = dict(zip(keys, row, strict=False))
+            out["@odata.etag"] = one(row[0])
+            for name, index, convert in converters:
+                out[name] = convert(row[index])
             return out
 
-        return plain
+        return single
 
-    def converted(row: Sequence[Any]) -> Row:
-        out = {"@odata.etag": etag(row[lo:hi])}
-        out.update(zip(names, row, strict=False))
+    def hashed(row: Sequence[Any]) -> Row:
+        out = {"@odata.etag": etag(row[:width])}
+        out.update(zip(names, row[width:], strict=False))
         for name, index, convert in converters:
             out[name] = convert(row[index])
         return out
 
-    return converted
+    return hashed
 
 
 @dataclass(frozen=True)

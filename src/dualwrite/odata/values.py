@@ -25,7 +25,10 @@ JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSE
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         # A JSON number as the database holds it: no detour through float.
-        return orjson.Fragment(format(value.normalize(), "f") if value == value else "null")
+        text = str(value)
+        if "E" in text or "N" in text or "I" in text:  # exponent, NaN, Infinity
+            text = format(value, "f") if value.is_finite() else "null"
+        return orjson.Fragment(text)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
