@@ -107,9 +107,9 @@ def read_changes(ctx: DvContext, entity: EntitySet, options: QueryOptions, size:
             changes, upto = reader.read(position, conn)
             conn.rollback()  # a fresh snapshot for the next look
             if upto == position:
-                if retried or not reader._pending:
+                if retried:
                     break
-                retried = True  # a gap seen just now may already be settled
+                retried = True  # a gap seen just now may already be settled: look once more
                 continue
             position = upto
             for change in changes:

@@ -13,7 +13,7 @@ from dualwrite.envapi.dvcontext import DvContext
 from dualwrite.envapi.dvmodel import PRIMARY_NAMES
 from dualwrite.envapi.http import ApiRequest, ApiResponse
 from dualwrite.odata.errors import bad_request, not_found_segment
-from dualwrite.odata.filters import _parse
+from dualwrite.odata.filters import parse_filter
 from dualwrite.odata.keys import Segment
 from dualwrite.odata.model import EntitySet, Kind, ServiceModel
 from dualwrite.odata.query import QueryOptions, parse_query
@@ -263,7 +263,7 @@ def entity_definitions(ctx: DvContext, req: ApiRequest, segments: list[Segment])
             cast = f"#{segments[2].name}"
             items = [i for i in items if i.get("@odata.type") == cast]
         if options.filter:
-            tree = _parse(options.filter)
+            tree = parse_filter(options.filter)
             items = [i for i in items if _matches(tree, i)]
         value = [_select(i, options.select, ("MetadataId",)) for i in items]
         return ApiResponse.json(
@@ -272,7 +272,7 @@ def entity_definitions(ctx: DvContext, req: ApiRequest, segments: list[Segment])
     if len(segments) > 1:
         raise not_found_segment(segments[1].name)
     if options.filter:
-        tree = _parse(options.filter)
+        tree = parse_filter(options.filter)
         records = [r for r in records if _matches(tree, r)]
     return ApiResponse.json(
         200, {"@odata.context": context, "value": [_shape(r, options) for r in records]}

@@ -155,7 +155,7 @@ def count_collection(ctx: FoContext, req: ApiRequest, entity: EntitySet) -> ApiR
     return ApiResponse(200, str(count).encode(), {}, "text/plain")
 
 
-def _key(ctx: FoContext, entity: EntitySet, req: ApiRequest, segment: Any) -> dict[str, Any]:
+def _key(ctx: FoContext, entity: EntitySet, segment: Any) -> dict[str, Any]:
     key = resolve_key(entity, segment.key or ())
     if entity.company is not None and entity.company.column.name not in key:
         key[entity.company.column.name] = ctx.company  # a key without dataAreaId: the default
@@ -170,7 +170,7 @@ def _missing(entity: EntitySet, key: dict[str, Any]) -> ODataError:
 def read_record(ctx: FoContext, req: ApiRequest, entity: EntitySet, segment: Any) -> ApiResponse:
     ctx.grant.require(Op.READ, entity.name)
     options = _options(req)
-    key = _key(ctx, entity, req, segment)
+    key = _key(ctx, entity, segment)
     with ctx.engine.connect().execution_options(**{READS_ONLY: True}) as conn:
         row = read_one(
             conn, ctx.model, entity, key, options, ctx.flavor, _scope(ctx, entity, options)
@@ -239,7 +239,7 @@ def plan(ctx: FoContext, req: ApiRequest) -> Planned:
         rest = {c: v for c, v in values.items() if c not in located}
         operation = Operation(OpKind.CREATE, entity, located, rest)
         return Planned([operation], created, _record_url(ctx, entity, key))
-    key = _key(ctx, entity, req, segments[0])
+    key = _key(ctx, entity, segments[0])
     if req.method in ("PATCH", "PUT"):
         ctx.grant.require(Op.WRITE, entity.name)
         values = _values(entity, req.json())

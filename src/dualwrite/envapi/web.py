@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from dualwrite.envapi.errors import Platform, error_body, error_headers, platform_of, unexpected
-from dualwrite.envapi.http import JSON, ODATA_VERSION, ApiRequest, ApiResponse
-from dualwrite.odata.errors import ODataError
+from dualwrite.envapi.http import JSON, ApiRequest, ApiResponse
+from dualwrite.errors import DualWriteError
+from dualwrite.odata.errors import UNEXPECTED, ODataError
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
@@ -61,6 +61,8 @@ def answer(
         response = run()
     except ODataError as exc:
         response = error_response(platform, exc)
+    except DualWriteError as exc:  # e.g. the data store cannot be reached (DW2002 → 503)
+        response = error_response(platform, ODataError(exc.status, exc.message, UNEXPECTED))
     except Exception as exc:
         response = error_response(platform, unexpected(exc, method, path))
     return to_response(response, extra)
@@ -84,10 +86,3 @@ def tracing_headers(request: Request) -> dict[str, str]:
 
     given = request.headers.get("x-ms-client-request-id") or request.headers.get("ms-dyn-aid")
     return {"ms-dyn-aid": given or str(uuid.uuid4())}
-
-
-async def in_thread(fn: Callable[[], Response]) -> Response:
-    return await run_in_threadpool(fn)
-
-
-__all__ = ["METHODS", "ODATA_VERSION", "BodyDep", "answer", "api_request", "install"]

@@ -22,7 +22,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import Connection, ForeignKeyConstraint, Table, and_, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -109,7 +109,7 @@ class _Batch:
         self.conn, self.side, self.etag_of = conn, side, etag_of
         self.locking = conn.dialect.name != "sqlite"  # SQLite's write lock covers it all
 
-    def fail(self, index: int, entity: EntitySet, status: int, reason: str, code: str) -> None:
+    def fail(self, index: int, entity: EntitySet, status: int, reason: str, code: str) -> NoReturn:
         raise WriteError(status, reason, code, index=index, entity=entity)
 
     def current(self, index: int, entity: EntitySet, key: Row) -> Row | None:

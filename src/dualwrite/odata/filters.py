@@ -203,7 +203,10 @@ class _Compiler:
             if kind is Kind.GUID and isinstance(node, ast.GUID | ast.String):
                 return str(uuid.UUID(node.val))
             if kind in (Kind.INT, Kind.BIGINT) and isinstance(node, ast.Integer):
-                return int(node.val)
+                number = int(node.val)
+                if not -(2**63) <= number < 2**63:
+                    raise ValueError(node.val)
+                return number
             if kind in (Kind.INT, Kind.BIGINT, Kind.DECIMAL) and isinstance(
                 node, ast.Integer | ast.Float
             ):
@@ -293,7 +296,8 @@ def _rewrite_enums(text: str, dialect: Dialect) -> tuple[str, list[tuple[int, st
     return "".join(out), found
 
 
-def _parse(text: str) -> Any:
+def parse_filter(text: str) -> Any:
+    """The syntax tree of a $filter (odata-query's AST), or a 400 naming the position."""
     try:
         return ODataParser().parse(ODataLexer().tokenize(text))
     except oq.TokenizingException as exc:
@@ -343,6 +347,6 @@ def compile_filter(text: str, entity: EntitySet, dialect: Dialect) -> ColumnElem
     if len(text) > MAX_FILTER_LENGTH:
         raise bad_request(f"The $filter is longer than {MAX_FILTER_LENGTH} characters.")
     rewritten, found = _rewrite_enums(text, dialect)
-    tree = _parse(rewritten)
+    tree = parse_filter(rewritten)
     enums = _mark_enums(tree, found, rewritten)
     return _Compiler(entity, dialect, enums).boolean(tree)

@@ -98,8 +98,11 @@ def _names(option: str, text: str) -> tuple[str, ...]:
     return names
 
 
+MAX_COUNT = 2**31 - 1  # what a $top or $skip can ask for: an Int32, as OData's parsers read it
+
+
 def _non_negative(option: str, text: str) -> int:
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_COUNT:
         raise bad_request(
             f"Invalid value '{text}' for {option} query option found. The {option} query "
             "option requires a non-negative integer value."

@@ -23,7 +23,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
     tuple_,
 )
 
@@ -342,7 +341,3 @@ class _Expansion:
                     found[tuple(row[len(row) - width :])] = shape_row(row)
         for source, target in zip(rows, out, strict=True):
             target[self.name] = found.get(tuple(source[i] for i in self.local_at))
-
-
-def everything() -> ColumnElement[bool]:
-    return true()
