@@ -13,6 +13,7 @@ from sqlalchemy import Column, Engine
 from dualwrite.envapi.access import DataverseGrant
 from dualwrite.envapi.dvmodel import dataverse_model
 from dualwrite.envapi.stores import engine_for
+from dualwrite.envapi.writes import BeforeCommit
 from dualwrite.odata.etags import version_etag
 from dualwrite.odata.filters import Dialect
 from dualwrite.odata.model import EntitySet, ServiceModel
@@ -58,6 +59,8 @@ class DvContext:
     grant: DataverseGrant
     base: str  # the service root as the client addressed it: …/api/data/v9.2
     secret: str
+    # The synchronous dual-write step, run inside each write transaction (see writes.py).
+    before_commit: BeforeCommit | None = None
 
     @property
     def model(self) -> ServiceModel:

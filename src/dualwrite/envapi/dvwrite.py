@@ -243,7 +243,13 @@ def plan_multiple(ctx: DvContext, req: ApiRequest, entity: EntitySet, upsert: bo
 def commit(ctx: DvContext, plans: Sequence[Planned]) -> list[ApiResponse]:
     """Write every plan's operations in one transaction; each plan answers for its rows."""
     operations = [op for plan in plans for op in plan.operations]
-    written = write_rows(ctx.grant.store_url, Side.DATAVERSE, operations, etag_of=etag_of)
+    written = write_rows(
+        ctx.grant.store_url,
+        Side.DATAVERSE,
+        operations,
+        etag_of=etag_of,
+        before_commit=ctx.before_commit,
+    )
     responses, start = [], 0
     for plan in plans:
         end = start + len(plan.operations)

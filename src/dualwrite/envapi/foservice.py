@@ -24,7 +24,7 @@ from dualwrite.envapi.fomodel import fo_model
 from dualwrite.envapi.http import ApiRequest, ApiResponse, Planned
 from dualwrite.envapi.stores import engine_for
 from dualwrite.envapi.web import error_response
-from dualwrite.envapi.writes import Operation, OpKind, Written, write_rows
+from dualwrite.envapi.writes import BeforeCommit, Operation, OpKind, Written, write_rows
 from dualwrite.odata.csdl import metadata_xml, service_document
 from dualwrite.odata.errors import ODataError, bad_request, not_found_segment
 from dualwrite.odata.etags import hash_etag, matches
@@ -67,6 +67,8 @@ class FoContext:
     grant: FoGrant
     base: str
     secret: str
+    # The synchronous dual-write step, run inside each write transaction (see writes.py).
+    before_commit: BeforeCommit | None = None
 
     @property
     def model(self) -> ServiceModel:
@@ -262,7 +264,13 @@ def plan(ctx: FoContext, req: ApiRequest) -> Planned:
 def commit(ctx: FoContext, plans: Sequence[Planned]) -> list[ApiResponse]:
     operations = [op for p in plans for op in p.operations]
     try:
-        written = write_rows(ctx.grant.store_url, Side.FO, operations, etag_of=etag_of)
+        written = write_rows(
+            ctx.grant.store_url,
+            Side.FO,
+            operations,
+            etag_of=etag_of,
+            before_commit=ctx.before_commit,
+        )
     except ODataError as exc:
         if exc.status == 404:  # F&O's answer when an update or delete finds no record
             raise ODataError(404, "No resources were found when selecting for update.") from None
