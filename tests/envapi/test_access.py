@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from dualwrite.control.models import (
     ApplicationUser,
+    EnvironmentState,
     FoEnvironment,
     FoSecurityRole,
     PlatformEnvironment,
@@ -151,3 +152,15 @@ def test_application_users(people: World, store: ControlStore) -> None:
         with pytest.raises(ODataError) as hidden:
             access.dataverse_grant(session, stranger, env.id)
         assert hidden.value.status == 404
+
+
+def test_fo_downtime_refuses_writes_not_reads(people: World, store: ControlStore) -> None:
+    with store.session() as session:
+        env = session.scalars(select(FoEnvironment)).one()
+        env.state = EnvironmentState.DOWNTIME
+        env.state_reason = "Power Platform integration setup"
+    with people.client() as admin:
+        assert admin.get(f"{people.fo}/CustomersV3?$top=1").status_code == 200
+        refused = _fo_write(admin, people)
+        assert refused.status_code == 503
+        assert "Power Platform integration setup" in refused.json()["error"]["message"]

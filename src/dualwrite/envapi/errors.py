@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from dualwrite.envapi.fomodel import internal_entity
+from dualwrite.envapi.writes import WriteError
 from dualwrite.odata.errors import UNEXPECTED, ODataError
 from dualwrite.odata.values import dumps
 
@@ -24,11 +26,7 @@ class Platform(StrEnum):
 def error_body(platform: Platform, error: ODataError) -> bytes:
     if platform is Platform.DATAVERSE:
         return dumps({"error": {"code": error.code, "message": error.message}})
-    from dualwrite.envapi.writes import WriteError  # writes imports this module's neighbours
-
     if isinstance(error, WriteError):
-        from dualwrite.envapi.fomodel import internal_entity
-
         inner = (
             f"Write failed for table row of type '{internal_entity(error.entity.table.name)}'. "
             f"Infolog: Error: {error.reason}"
