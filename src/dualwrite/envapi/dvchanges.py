@@ -67,8 +67,31 @@ def tracking_carry(
     if entity.table.name not in installed_tables(engine):
         install_capture(engine, [entity.table])
     with engine.connect().execution_options(**{READS_ONLY: True}) as conn:
-        position = conn.scalar(select(func.coalesce(func.max(changelog.c.position), 0)))
-    return {"position": int(position or 0)}
+        return {"position": _safe_start(conn)}
+
+
+RECENT = 1000  # how far back a start position looks for positions still in flight
+
+
+def _safe_start(conn: Any) -> int:
+    """The log position a delta starts after: the last one before any gap among the recent
+    positions. A gap may be a transaction still in flight (PostgreSQL and MariaDB hand out
+    positions before commit); starting before it may send a few records again as updated,
+    never miss one."""
+    last = int(conn.scalar(select(func.coalesce(func.max(changelog.c.position), 0))) or 0)
+    if conn.dialect.name == "sqlite":  # one writer at a time: positions are commit order
+        return last
+    recent = conn.scalars(
+        select(changelog.c.position)
+        .where(changelog.c.position > last - RECENT)
+        .order_by(changelog.c.position)
+    ).all()
+    previous = max(0, last - RECENT)
+    for position in recent:
+        if position != previous + 1:
+            return previous
+        previous = position
+    return last
 
 
 def with_delta_link(
