@@ -163,6 +163,8 @@ def test_records_keys_etags_and_expand(world: World, admin: httpx.Client) -> Non
     assert values[f"{lookup}@OData.Community.Display.V1.FormattedValue"] == group["msdyn_groupid"]
     assert values["statecode@OData.Community.Display.V1.FormattedValue"] == "Active"
     assert values["creditonhold@OData.Community.Display.V1.FormattedValue"] in ("Yes", "No")
+    money = values["creditlimit@OData.Community.Display.V1.FormattedValue"]
+    assert money == f"${values['creditlimit']:,.2f}"  # the record's currency (USD)
     formatted_only = admin.get(
         f"{base}/accounts({guid})",
         headers={"Prefer": "odata.include-annotations=OData.Community.Display.V1.FormattedValue"},

@@ -74,7 +74,9 @@ def annotate(
             pk = target.key[0].column
             query = select(pk, target.primary_name.column).where(pk.in_(sorted(wanted)))
             names[prop_name] = dict(conn.execute(query).all())
+    symbols = _currency_symbols(conn, model, entity, rows) if formatted else {}
     for row in rows:
+        symbol = symbols.get(row.get(CURRENCY_LOOKUP), "")
         for prop_name in list(row):
             prop = entity.properties.get(prop_name)
             if prop is None:
@@ -93,7 +95,25 @@ def annotate(
             if formatted:
                 text = _formatted(prop_name, prop.kind, value)
                 if text is not None:
-                    row[f"{prop_name}@{FORMATTED}"] = text
+                    money = prop.kind is Kind.DECIMAL and not text.startswith("-")
+                    row[f"{prop_name}@{FORMATTED}"] = f"{symbol}{text}" if money else text
+
+
+CURRENCY_LOOKUP = "_transactioncurrencyid_value"
+
+
+def _currency_symbols(
+    conn: Connection, model: ServiceModel, entity: EntitySet, rows: list[dict[str, Any]]
+) -> dict[Any, str]:
+    """Money shows with its record's currency symbol ($5,000.00), as Dataverse formats it."""
+    wanted = {r.get(CURRENCY_LOOKUP) for r in rows} - {None}
+    if not wanted or not any(p.kind is Kind.DECIMAL for p in entity.properties.values()):
+        return {}
+    currencies = model.sets["transactioncurrencies"].table
+    query = select(currencies.c.transactioncurrencyid, currencies.c.currencysymbol).where(
+        currencies.c.transactioncurrencyid.in_(sorted(wanted))
+    )
+    return {key: symbol or "" for key, symbol in conn.execute(query).all()}
 
 
 def applied_annotations(prefer: Preferences) -> str | None:

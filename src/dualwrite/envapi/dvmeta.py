@@ -52,7 +52,7 @@ def who_am_i(ctx: DvContext) -> ApiResponse:
     return ApiResponse.json(200, document)
 
 
-def _attribute(entity: EntitySet, name: str) -> dict[str, Any]:
+def _attribute(model: ServiceModel, entity: EntitySet, name: str) -> dict[str, Any]:
     prop = entity.properties[name]
     column = prop.column.name
     logical = column
@@ -92,20 +92,10 @@ def _attribute(entity: EntitySet, name: str) -> dict[str, Any]:
         out["MaxLength"] = prop.max_length
     if kind[0] == "Lookup":
         nav = next(n for n in entity.navigations.values() if n.lookup is prop)
-        out["Targets"] = [entity_type(ctx_model(), nav.target)]
+        out["Targets"] = [model.sets[nav.target].type_name]
     if prop.kind is Kind.DECIMAL:
         out["Precision"] = prop.scale
     return out
-
-
-def ctx_model() -> ServiceModel:
-    from dualwrite.envapi.dvmodel import dataverse_model
-
-    return dataverse_model()
-
-
-def entity_type(model: ServiceModel, set_name: str) -> str:
-    return model.sets[set_name].type_name
 
 
 def _relationships(
@@ -169,7 +159,7 @@ def _definition(model: ServiceModel, entity: EntitySet, tracked: set[str]) -> di
             "ManagedPropertyLogicalName": "canchangetracking",
         },
         "DisplayName": _label(entity.type_name),
-        "Attributes": [_attribute(entity, n) for n in entity.properties],
+        "Attributes": [_attribute(model, entity, n) for n in entity.properties],
         "Keys": _keys(entity),
         "OneToManyRelationships": _relationships(model, entity, many_to_one=False),
         "ManyToOneRelationships": _relationships(model, entity, many_to_one=True),
