@@ -195,3 +195,22 @@ def test_writes_and_encoded_keys(world: World, admin: httpx.Client) -> None:
         engine.dispose()
     plain = admin.get(f"{base}/CustomersV3(dataAreaId='usmf',CustomerAccount='SQL-1')").json()
     assert plain["OrganizationName"] == "Plain SQL" and plain["CreditLimitIsUnlimited"] == "No"
+
+
+def test_metadata_service(world: World, admin: httpx.Client) -> None:
+    root = f"{world.url}/environments/{world.fo_name}/Metadata"
+    entities = admin.get(f"{root}/DataEntities").json()["value"]
+    customers = next(e for e in entities if e["PublicCollectionName"] == "CustomersV3")
+    assert (
+        customers["Name"] == "CustCustomerV3Entity"
+        and customers["PublicEntityName"] == "CustomerV3"
+    )
+    public = admin.get(f"{root}/PublicEntities('CustomerV3')").json()
+    assert public["EntitySetName"] == "CustomersV3"
+    fields = {p["Name"]: p for p in public["Properties"]}
+    assert fields["CustomerAccount"]["IsKey"] and fields["dataAreaId"]["IsKey"]
+    assert fields["CreditLimitIsUnlimited"]["DataType"] == "Enum"
+    assert "CustomerGroup" in {n["Name"] for n in public["NavigationProperties"]}
+    enums = admin.get(f"{root}/PublicEnumerations").json()["value"]
+    assert {"Name": "Yes", "Value": 1, "LabelId": ""} in enums[0]["Members"]
+    _fo_error(admin.get(f"{root}/PublicEntities('Nope')"), 404)

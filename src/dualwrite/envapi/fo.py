@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dualwrite.api.deps import SessionDep, SettingsDep
-from dualwrite.envapi import foservice
+from dualwrite.envapi import fometa, foservice
 from dualwrite.envapi.access import fo_grant
 from dualwrite.envapi.deps import PrincipalDep
 from dualwrite.envapi.errors import Platform
@@ -15,6 +15,7 @@ from dualwrite.envapi.http import ApiResponse
 from dualwrite.envapi.web import METHODS, BodyDep, answer, api_request, tracing_headers
 
 PREFIX = "/environments/{name}/data"
+# Also `/environments/{name}/Metadata/…`: DataEntities, PublicEntities, PublicEnumerations.
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,5 +35,17 @@ def fo_odata(
         base = f"{str(request.base_url).rstrip('/')}/environments/{name}/data"
         ctx = foservice.FoContext(grant, base, settings.secret_key)
         return foservice.dispatch(ctx, api_request(request, "/data", body))
+
+    return answer(Platform.FO, request.method, request.url.path, run, tracing_headers(request))
+
+
+@router.get("/environments/{name}/Metadata/{path:path}")
+def fo_metadata_service(
+    request: Request, name: str, principal: PrincipalDep, session: SessionDep
+) -> Response:
+    def run() -> ApiResponse:
+        fo_grant(session, principal, name)  # readable by whoever may read the environment
+        base = f"{str(request.base_url).rstrip('/')}/environments/{name}/Metadata"
+        return fometa.metadata_service(base, api_request(request, "/Metadata", b""))
 
     return answer(Platform.FO, request.method, request.url.path, run, tracing_headers(request))
