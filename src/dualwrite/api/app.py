@@ -24,6 +24,10 @@ from dualwrite.api.routes import (
     users,
 )
 from dualwrite.control.store import ControlStore
+from dualwrite.envapi import dataverse as dataverse_api
+from dualwrite.envapi import fo as fo_api
+from dualwrite.envapi import stores as envapi_stores
+from dualwrite.envapi import web as envapi_web
 from dualwrite.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -64,6 +68,7 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        envapi_stores.dispose_all()
         if store is None:  # a store handed in belongs to the caller
             control.dispose()
 
@@ -83,5 +88,9 @@ def create_app(settings: Settings, store: ControlStore | None = None) -> FastAPI
     errors.install(app, html=pages.render_problem)
     app.include_router(api_router())
     app.include_router(oauth.router)  # the identity platform's paths, outside /api/v1
+    # The environments' own APIs: Dataverse Web API and finance and operations OData.
+    envapi_web.install(app)
+    app.include_router(dataverse_api.router)
+    app.include_router(fo_api.router)
     pages.install(app)
     return app
