@@ -345,7 +345,16 @@ class TableMapRead(BaseModel):
     )
     queue_max_age_seconds: int
     queue_max_bytes: int
+    synchronous: bool = Field(
+        default=True,
+        description="Writes through the environment APIs commit only with their mapped write "
+        "(true), or the sync worker applies them afterwards (false).",
+    )
     last_error: str | None
+
+
+class SyncMode(BaseModel):
+    synchronous: bool
 
 
 class DataStoreOutageRead(BaseModel):

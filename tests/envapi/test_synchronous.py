@@ -322,3 +322,27 @@ def _counters(world: World) -> list[Any]:
             return list(conn.execute(query, {"m": ACCOUNTS}).all())
     finally:
         engine.dispose()
+
+
+def test_an_asynchronous_map_leaves_the_write_to_the_worker(
+    running: World, finops: httpx.Client, store: ControlStore
+) -> None:
+    with running.client() as admin:  # the map's setting over the REST API
+        mode = admin.put(
+            f"{running.url}/api/v1/environments/{running.fo_name}/maps/{ACCOUNTS}/mode",
+            json={"synchronous": False},
+        )
+    assert (mode.status_code, mode.json()["synchronous"]) == (200, False)
+    created = finops.post(
+        f"{running.fo}/CustomersV3",
+        json={
+            "CustomerAccount": "API-600",
+            "OrganizationName": "Later",
+            "CustomerGroupId": "10",
+            "SalesCurrencyCode": "USD",
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert _dv_account(running, "API-600") is None  # not yet: no mapped write in the request
+    worker_ticks(store, 3)
+    assert _dv_account(running, "API-600")["name"] == "Later"  # type: ignore[index]

@@ -204,6 +204,7 @@ API_BODIES: dict[tuple[str, str], Callable[[Names], dict[str, Any]]] = {
         "action": "stop",
     },
     ("PUT", "/environments/{env}/maps/{name}/limits"): lambda n: {"max_age_seconds": 60},
+    ("PUT", "/environments/{env}/maps/{name}/mode"): lambda n: {"synchronous": False},
     ("POST", "/environments/{env}/errors/{error_id}/discard"): lambda n: {
         "map": MAP,
         "reason": "x",

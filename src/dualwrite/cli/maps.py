@@ -145,6 +145,27 @@ def limits(
 
 
 @app.command()
+def mode(
+    ctx: typer.Context,
+    env: str,
+    name: str,
+    synchronous: Annotated[
+        bool,
+        typer.Option(
+            "--synchronous/--asynchronous",
+            help="Writes through the environment APIs commit only with their mapped write "
+            "(default), or the sync worker applies them afterwards.",
+        ),
+    ],
+) -> None:
+    """How a map syncs writes made through the environment APIs."""
+    with current(ctx).work() as (session, actor):
+        link = links.get_link(session, environments.get_environment(session, actor, env))
+        tablemaps.set_sync_mode(session, actor, link, name, synchronous=synchronous)
+    done(f"{name}: {'synchronous' if synchronous else 'asynchronous'} live sync of API writes.")
+
+
+@app.command()
 def pause(ctx: typer.Context, env: str, names: Names) -> None:
     """Pause running maps: changes keep being captured and queue up."""
     _act(ctx, env, names, "pause")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -430,6 +431,9 @@ class TableMapState(Base):
     queue_max_bytes: Mapped[int] = mapped_column(
         BigInteger, default=1024**3, server_default="1073741824"
     )
+    # Live sync of writes through the environment APIs: synchronous (Microsoft's default: the
+    # write commits only with its mapped write) or asynchronous (the worker syncs it).
+    synchronous: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Field directions changed on this link, over the solution's: JSON {dataverse field: direction}.
     field_directions: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     # Transforms changed on this link, as entered: JSON {dataverse field: Transform.to_json()}.

@@ -3,8 +3,9 @@ and their mapped writes on the other side in the same unit of work (engine/synch
 
 Microsoft's live sync is synchronous for writes made in the apps: here, those that come
 through the Dataverse Web API or the F&O OData API. Plain SQL writers keep the asynchronous
-path. A map takes part while it is Running; a paused map queues the change as always (and past
-its queue limits its tables refuse writes), one not running does not sync at all.
+path. A map takes part while it is Running and set synchronous (the default; `set_sync_mode`);
+a paused map queues the change as always (and past its queue limits its tables refuse writes),
+an asynchronous one leaves it to the worker, one not running does not sync at all.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def live_sync_for(
     link = session.scalar(query)
     if link is None:
         return None
-    running = {s.name for s in link.table_maps if s.state == MapState.RUNNING.value}
+    running = {
+        s.name for s in link.table_maps if s.state == MapState.RUNNING.value and s.synchronous
+    }
     if not running:
         return None
     maps = _maps(link)

@@ -117,6 +117,7 @@ def _read(
         figures_unavailable=unavailable,
         queue_max_age_seconds=state.queue_max_age_seconds,
         queue_max_bytes=state.queue_max_bytes,
+        synchronous=state.synchronous,
         last_error=state.last_error,
     )
 

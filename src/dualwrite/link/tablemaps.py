@@ -268,6 +268,23 @@ def set_queue_limits(
     return state
 
 
+def set_sync_mode(
+    session: Session, actor: User, link: DualWriteLink, name: str, *, synchronous: bool
+) -> TableMapState:
+    """Whether writes through the environment APIs sync synchronously (they commit only with
+    their mapped write; the default, as Microsoft's live sync) or asynchronously (the worker
+    applies them after they committed, like any other write)."""
+    require_operator(actor, link, "Changing how a table map syncs")
+    (state,) = named_maps(link, [name])
+    state.synchronous = synchronous
+    mode = "synchronous" if synchronous else "asynchronous"
+    log_map_activity(
+        session, link, actor, name, f"Live sync of API writes: {mode}", ActivityKind.CONFIGURATION
+    )
+    session.flush()
+    return state
+
+
 def _lift_guards(link: DualWriteLink, names: Sequence[str]) -> None:
     with engine_link(link) as engine:
         for name in names:

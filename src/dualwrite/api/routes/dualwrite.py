@@ -40,6 +40,7 @@ from dualwrite.schemas import (
     SolutionUpload,
     SyncErrorDetail,
     SyncErrorRead,
+    SyncMode,
     TableMapRead,
     TransformWrite,
     WizardRead,
@@ -310,6 +311,16 @@ def set_limits(
     tablemaps.set_queue_limits(
         session, actor, link, name, max_age_seconds=body.max_age_seconds, max_bytes=body.max_bytes
     )
+    return _described(link, name)
+
+
+@router.put("/maps/{name}/mode", response_model=TableMapRead)
+def set_mode(
+    env: str, name: str, body: SyncMode, session: SessionDep, actor: CurrentUser
+) -> TableMapRead:
+    """Synchronous (default) or asynchronous live sync of writes through the environment APIs."""
+    link = _link(session, actor, env)
+    tablemaps.set_sync_mode(session, actor, link, name, synchronous=body.synchronous)
     return _described(link, name)
 
 
