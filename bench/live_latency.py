@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import secrets
 import statistics
 import tempfile
 import threading
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _databases import fresh_postgres
+from _world import ADMIN, bench_settings, linked_world
 from sqlalchemy import create_engine, select, text
 
 from dualwrite.control.models import DualWriteLink, TableMapState
@@ -34,14 +34,9 @@ from dualwrite.control.store import ControlStore
 from dualwrite.engine.sync import BatchResult, Link
 from dualwrite.engine.worker import Worker
 from dualwrite.identity import directory
-from dualwrite.installation import operators
-from dualwrite.lifecycle import dualwrite_app, environments, ppi, projects
-from dualwrite.lifecycle.environments import EnvironmentSpec
-from dualwrite.link import links, tablemaps, wizard
+from dualwrite.link import tablemaps
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.validate import validate, with_dependencies
-from dualwrite.platform import environments as platform
-from dualwrite.settings import Settings
 from dualwrite.stores import dataverse, fo
 from dualwrite.stores.datastore import Side, prepare_data_store
 from dualwrite.stores.generator import seed_fo
@@ -136,40 +131,13 @@ def through_worker(
     change too, and each pass takes turns over nine maps)."""
     fo_url, dv_url = fresh_postgres("dw_bench_lat_fo"), fresh_postgres("dw_bench_lat_dv")
     with tempfile.TemporaryDirectory(prefix="dw-bench-") as home:
-        # The bench names its PostgreSQL stores, as an installation operator would.
-        settings = Settings(home=Path(home), store_servers=["127.0.0.1:5432"])
+        settings = bench_settings(Path(home) / "home")
         store = ControlStore(settings.control_url)
         store.upgrade()
-        with store.session() as session:
-            _tenant, admin = directory.create_tenant(
-                session,
-                None,
-                domain="bench.onmicrosoft.com",
-                display_name="Bench",
-                admin_upn="admin@bench.onmicrosoft.com",
-                admin_name="Bench Admin",
-                admin_password=secrets.token_urlsafe(16),
-            )
-            operators.make_operator(session, admin)
-            project = projects.create_project(session, admin, "Bench")
-            spec = EnvironmentSpec(name="bench", data_store_url=fo_url, legal_entities=["USMF"])
-            env = environments.deploy_environment(session, settings, admin, project, spec)
-            target = platform.create_environment(
-                session,
-                settings,
-                admin,
-                name="Bench",
-                region="West US",
-                dataverse=True,
-                dataverse_url=dv_url,
-            )
-            ppi.integrate(session, env, target)
-            dualwrite_app.install(session, env, target)
-            link = wizard.create_link(session, admin, env, target, ["USMF"], consent=True)
-            links.apply_default_solutions(session, admin, link)
+        linked_world(store, settings, fo_url, dv_url)
         seed_fo(fo_url, legal_entities=["USMF"], customers=500)
         with store.session() as session:
-            admin = directory.get_user(session, "admin@bench.onmicrosoft.com")
+            admin = directory.get_user(session, ADMIN)
             link = session.scalars(select(DualWriteLink)).one()
             names = [m.name for m in link.table_maps] if every_map else [ACCOUNTS]
             tablemaps.run_maps(session, admin, link, names, initial_sync=True)
