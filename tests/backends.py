@@ -29,6 +29,25 @@ SERVER_URLS = {
 }
 
 
+NATS_URL = os.environ.get("DUALWRITE_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def require_nats() -> str:
+    """The NATS server (with JetStream) the stream tests use: skipped locally when absent,
+    a failure in CI."""
+    import socket
+
+    host, port = NATS_URL.removeprefix("nats://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        message = f"NATS not reachable at {NATS_URL}: {exc}"
+        if services_required():
+            pytest.fail(f"{message} (services are required in CI)")
+        pytest.skip(message)
+    return NATS_URL
+
+
 def store_servers() -> list[str]:
     """host:port of the test servers: where tests may name data stores (the allow-list), and
     a port nothing listens on, allowed like a server that is down."""

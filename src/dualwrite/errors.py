@@ -487,6 +487,13 @@ class _Catalogue:
         "map '{map}'); nothing was saved.",
         "Write fewer records per transaction, or look at why the other side is slow.",
     )
+    STREAM_UNREACHABLE = CatalogueEntry(
+        "DW5017",
+        UnavailableError,
+        "Cannot reach NATS JetStream at {url}: {problem}",
+        "Check that nats-server runs with JetStream (-js) at that URL; meanwhile changes wait "
+        "in the source's change log and nothing is lost.",
+    )
     WORKER_TIMEOUT = CatalogueEntry(
         "DW5006",
         UnavailableError,

@@ -1,17 +1,21 @@
 """Conflicts and convergence: random writes on both sides, pauses, crashes and restarts of the
-engine; afterwards both sides hold the same customers, nothing lost, nothing doubled."""
+engine; afterwards both sides hold the same customers, nothing lost, nothing doubled. Every
+test runs with the stages handing batches over directly and through NATS JetStream."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert, select, text, update
 
+from backends import require_nats
+from dualwrite.engine.jetstream import JetStream, link_key
 from dualwrite.engine.sync import Link
 from dualwrite.maps.defaults import default_solutions
 from dualwrite.maps.validate import validate, with_dependencies
@@ -24,6 +28,24 @@ MAPS = {m.name: m for m in validate(default_solutions(), fo.metadata, dv.metadat
 ACCOUNTS = MAPS["Customers V3 (accounts)"]
 # Customers with every map they look up, in dependency order.
 CHAIN = [m.name for m in with_dependencies(list(MAPS.values()), ["Customers V3 (accounts)"])]
+
+
+@pytest.fixture(params=["direct", "jetstream"])
+def make_link(request: pytest.FixtureRequest) -> Iterator[Callable[..., Link]]:
+    """`Link(...)` as the tests build it, with the stream of this run between the stages."""
+    streams: list[JetStream] = []
+
+    def make(fo_url: str, dv_url: str, *args: Any, **kwargs: Any) -> Link:
+        if request.param == "jetstream":
+            streams.append(JetStream(require_nats(), link_key(fo_url, dv_url), MAPS))
+            kwargs["stream"] = streams[-1]
+        return Link(fo_url, dv_url, *args, **kwargs)
+
+    yield make
+    if streams:  # its consumers and batches go with the test's stores
+        cleaner = JetStream(require_nats(), streams[0].link_key, MAPS)
+        cleaner.forget()
+        cleaner.close()
 
 
 @pytest.fixture
@@ -60,9 +82,9 @@ def _settle(link: Link) -> None:
 
 
 def test_both_sides_change_one_record_newest_wins_and_both_versions_are_kept(
-    stores: tuple[str, str],
+    stores: tuple[str, str], make_link: Callable[..., Link]
 ) -> None:
-    link = Link(*stores, frozenset({"USMF"}), list(MAPS.values()))
+    link = make_link(*stores, frozenset({"USMF"}), list(MAPS.values()))
     try:
         with link.fo.begin() as conn:
             conn.execute(
@@ -90,8 +112,10 @@ def test_both_sides_change_one_record_newest_wins_and_both_versions_are_kept(
         link.close()
 
 
-def test_update_on_one_side_against_delete_on_the_other(stores: tuple[str, str]) -> None:
-    link = Link(*stores, frozenset({"USMF"}), list(MAPS.values()))
+def test_update_on_one_side_against_delete_on_the_other(
+    stores: tuple[str, str], make_link: Callable[..., Link]
+) -> None:
+    link = make_link(*stores, frozenset({"USMF"}), list(MAPS.values()))
     try:
         with link.dv.begin() as conn:
             conn.execute(text("DELETE FROM account WHERE accountnumber = 'US-000002'"))
@@ -175,9 +199,9 @@ def _write(link: Link, kind: str, n: int, serial: list[int]) -> None:
 )
 @given(ops=operations)
 def test_random_writes_pauses_and_crashes_converge(
-    stores: tuple[str, str], ops: list[tuple[str, int]]
+    stores: tuple[str, str], make_link: Callable[..., Link], ops: list[tuple[str, int]]
 ) -> None:
-    link = Link(*stores, frozenset({"USMF"}), list(MAPS.values()), batch_size=3)
+    link = make_link(*stores, frozenset({"USMF"}), list(MAPS.values()), batch_size=3)
     serial = [0]
     paused = False
     try:
@@ -187,7 +211,7 @@ def test_random_writes_pauses_and_crashes_converge(
                     link.sync_batch(ACCOUNTS, direction)  # type: ignore[arg-type]
             elif kind == "crash":  # the engine's memory is gone; only the databases remain
                 link.close()
-                link = Link(*stores, frozenset({"USMF"}), list(MAPS.values()), batch_size=3)
+                link = make_link(*stores, frozenset({"USMF"}), list(MAPS.values()), batch_size=3)
                 paused = False
             elif kind == "pause":
                 paused = not paused

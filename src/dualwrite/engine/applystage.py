@@ -17,6 +17,7 @@ from dualwrite.engine.capture.schema import changelog
 from dualwrite.engine.linkcore import LinkCore, refers_to_itself, reverse_of
 from dualwrite.engine.synchronous import applied_elsewhere
 from dualwrite.engine.syncstate import (
+    PositionMoved,
     count_changes,
     record_conflict,
     record_error,
@@ -43,7 +44,38 @@ class Replay(Exception):
     """Applying a batch in one go failed; its transaction is rolled back to go record by record."""
 
 
+class StreamGap(Exception):
+    """A batch from the stream starts past the position stored in the target: one before it
+    went missing. The source stage reads again from `stored`."""
+
+    def __init__(self, stored: int) -> None:
+        super().__init__(f"the stream skipped past position {stored}")
+        self.stored = stored
+
+
 class ApplyStage(LinkCore):
+    def _apply_delivered(self, batch: Batch) -> tuple[int, int, int]:
+        """A batch from the stream, which may have been delivered before or overlap one applied
+        already: only its changes past the stored position are applied (compare-and-set
+        against that position), so nothing is applied or counted twice."""
+        for _attempt in range(3):
+            stored = self.position(batch.tmap, batch.direction) or 0
+            if stored >= batch.upto:
+                return 0, 0, 0  # applied already
+            if stored < batch.position:
+                raise StreamGap(stored)
+            if stored > batch.position:
+                later = [c for c in batch.changes if c.position > stored]
+                batch = replace(batch, position=stored, changes=later)
+            try:
+                try:
+                    return self._apply_batch(batch, together=True)
+                except Replay:
+                    return self._apply_batch(batch, together=False)
+            except PositionMoved:
+                continue  # another worker applied meanwhile: look again
+        return 0, 0, 0
+
     def _apply_batch(self, batch: Batch, together: bool) -> tuple[int, int, int]:
         """One target transaction: conflicts decided, records applied, errors logged, position
         and counters stored; returns (applied, skipped, failed). `together`: apply everything at

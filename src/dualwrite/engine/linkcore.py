@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
@@ -20,6 +20,9 @@ from dualwrite.engine.plan import Plan
 from dualwrite.engine.syncstate import ensure_sync_schema, get_position
 from dualwrite.maps.model import TableMap
 from dualwrite.maps.validate import dependency_order
+
+if TYPE_CHECKING:  # the stream module builds on the apply stage, which builds on this one
+    from dualwrite.engine.stream import Stream
 
 Progress = Callable[[str, int, int], None]
 Master = Literal["fo", "dataverse"]
@@ -38,6 +41,16 @@ class BatchResult:
     position: int
     # Per change: milliseconds from capture in the source to commit in the target (lag).
     latencies_ms: tuple[float, ...] = ()
+
+    def plus(self, other: BatchResult) -> BatchResult:
+        """Two results one after the other (several batches of one pass)."""
+        return BatchResult(
+            self.applied + other.applied,
+            self.skipped + other.skipped,
+            self.failed + other.failed,
+            max(self.position, other.position),
+            self.latencies_ms + other.latencies_ms,
+        )
 
 
 @dataclass
@@ -58,6 +71,8 @@ class LinkCore:
     _plans: dict[tuple[str, str], Plan] = field(default_factory=dict, init=False)
     # Directions whose target's bookkeeping tables were checked by this Link (sync_batch).
     _bookkept: set[str] = field(default_factory=set, init=False)
+    # The stream between the source and apply stages: None hands batches over directly.
+    stream: Stream | None = None
     # Per direction and source table: the last read in a worker pass (see _read).
     _shared_reads: dict[tuple[str, str], tuple[Scan, int, list[Change], int]] = field(
         default_factory=dict, init=False
@@ -76,6 +91,8 @@ class LinkCore:
     def close(self) -> None:
         self.fo.dispose()
         self.dv.dispose()
+        if self.stream is not None:
+            self.stream.close()
 
     def source(self, direction: Direction) -> Engine:
         return self.fo if direction == "fo_to_dv" else self.dv

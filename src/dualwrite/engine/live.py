@@ -11,12 +11,13 @@ from sqlalchemy import Connection
 
 from dualwrite.databases import translate_errors
 from dualwrite.engine.apply import Direction, source_table
-from dualwrite.engine.applystage import ApplyStage, Batch, Replay
+from dualwrite.engine.applystage import ApplyStage, Batch, Replay, StreamGap
 from dualwrite.engine.capture import ChangeReader
 from dualwrite.engine.capture.reader import Change, Scan
 from dualwrite.engine.cursors import Cursor
 from dualwrite.engine.linkcore import BatchResult, directions, reading, reverse_of
 from dualwrite.engine.plan import plan_for
+from dualwrite.engine.stream import Stream
 from dualwrite.engine.syncstate import (
     PositionMoved,
     count_changes,
@@ -74,6 +75,8 @@ class LiveSync(ApplyStage):
         table = source_table(tmap, direction).name
         if cursor and scan and scan.idle(table, cursor.read) and not cursor.due(scan.upto):
             cursor.read = max(cursor.read, scan.upto)
+            if self.stream is not None:  # nothing new to send; what the stream holds is applied
+                return self._drain(tmap, direction, cursor, self.stream)
             return BatchResult(0, 0, 0, cursor.read)
         if direction not in self._bookkept:  # once per Link: a store set up by an earlier
             ensure_sync_schema(self.target(direction))  # version gets what it lacks
@@ -95,6 +98,24 @@ class LiveSync(ApplyStage):
     def _sync_batch(
         self, tmap: TableMap, direction: Direction, cursor: Cursor, scan: Scan | None
     ) -> BatchResult:
+        if self.stream is not None:
+            return self._through_stream(tmap, direction, cursor, scan, self.stream)
+        batch = self._next_batch(tmap, direction, cursor, scan)
+        if not isinstance(batch, Batch):
+            return batch
+        try:  # the common case in one go, no savepoints
+            applied, skipped, failed = self._apply_batch(batch, together=True)
+        except Replay:  # something failed and all of it was rolled back: record by record
+            applied, skipped, failed = self._apply_batch(batch, together=False)
+        cursor.store(batch.upto)
+        return BatchResult(applied, skipped, failed, batch.upto, _lags(batch.changes))
+
+    def _next_batch(
+        self, tmap: TableMap, direction: Direction, cursor: Cursor, scan: Scan | None
+    ) -> Batch | BatchResult:
+        """The source stage: the map direction's next changes as a batch from the position the
+        cursor stored, or what was done instead (nothing new; a position moved past changes
+        no write needs, which a stream carries as a batch too, to keep its ranges contiguous)."""
         key = (tmap.name, direction)
         source = self.source(direction)
         reverse = reverse_of(tmap, direction)
@@ -108,7 +129,10 @@ class LiveSync(ApplyStage):
             if key not in self._plans:  # (setdefault would build one every batch)
                 self._plans[key] = plan_for(tmap, direction)
             plan = self._plans[key]
-            if not any(c.op == "D" or (c.row is not None and plan.matches(c.row)) for c in changes):
+            passing = any(
+                c.op == "D" or (c.row is not None and plan.matches(c.row)) for c in changes
+            )
+            if not passing and self.stream is None:
                 # Nothing passes the map's filters (e.g. contacts seeing organisations' changes):
                 # no record to write, no conflict to decide: store where the map is, no more.
                 self._store_position(tmap, direction, cursor.stored, upto, len(changes))
@@ -116,13 +140,43 @@ class LiveSync(ApplyStage):
                 return BatchResult(0, len(changes), 0, upto, _lags(changes))
             # The other direction's position lives in this direction's source store.
             reverse_position = get_position(sconn, tmap.name, reverse) if reverse else None
-        batch = Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
-        try:  # the common case in one go, no savepoints
-            applied, skipped, failed = self._apply_batch(batch, together=True)
-        except Replay:  # something failed and all of it was rolled back: record by record
-            applied, skipped, failed = self._apply_batch(batch, together=False)
-        cursor.store(upto)
-        return BatchResult(applied, skipped, failed, upto, _lags(changes))
+        return Batch(tmap, direction, cursor.stored, upto, changes, reverse_position)
+
+    def _through_stream(
+        self,
+        tmap: TableMap,
+        direction: Direction,
+        cursor: Cursor,
+        scan: Scan | None,
+        stream: Stream,
+    ) -> BatchResult:
+        """Source stage → stream → apply stage. What the stream holds is applied first (a
+        previous owner's batches, those of a stream that was away); then the next batch is
+        read and sent, unless the apply stage is too far behind (back-pressure)."""
+        done = self._drain(tmap, direction, cursor, stream)
+        if not stream.full(tmap, direction):
+            batch = self._next_batch(tmap, direction, cursor, scan)
+            if isinstance(batch, Batch):
+                stream.send(batch)
+                cursor.store(batch.upto)  # sent: the source stage goes on from there
+                done = done.plus(self._drain(tmap, direction, cursor, stream))
+        return done
+
+    def _drain(
+        self, tmap: TableMap, direction: Direction, cursor: Cursor, stream: Stream
+    ) -> BatchResult:
+        result = BatchResult(0, 0, 0, cursor.stored)
+        for delivery in stream.receive(tmap, direction):
+            try:
+                counts = self._apply_delivered(delivery.batch)
+            except StreamGap as gap:  # a batch went missing: read again from what is stored
+                delivery.done()
+                self._cursors[(tmap.name, direction)] = Cursor(gap.stored)
+                return result
+            delivery.done()
+            part = BatchResult(*counts, delivery.batch.upto, _lags(delivery.batch.changes))
+            result = result.plus(part)
+        return result
 
     def _read(
         self,
