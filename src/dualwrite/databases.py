@@ -134,9 +134,24 @@ def create_missing(engine: Engine, metadata: MetaData) -> None:
     pages and the worker call this often, and once the tables exist nobody need wait."""
     with translate_errors(engine.url), engine.connect() as conn:
         have = set(inspect(conn).get_table_names())
-    if any(table.name not in have for table in metadata.sorted_tables):
-        with writing(engine) as conn:  # checks again under the lock, creates what is missing
-            metadata.create_all(conn)
+    if not any(table.name not in have for table in metadata.sorted_tables):
+        return
+    for attempt in range(3):  # bounded
+        try:
+            with writing(engine) as conn:  # checks again under the lock, creates what is missing
+                if conn.dialect.name == "postgresql":  # workers of one store start together
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                metadata.create_all(conn)
+            return
+        except (DBAPIError, DualWriteError):
+            # Another process created a table between the check and the CREATE (MariaDB's DDL
+            # takes no part in transactions): look again; a store that is away fails again.
+            if attempt == 2:
+                raise
+            time.sleep(0.1)
+
+
+_SCHEMA_LOCK = 0x64770001  # pg_advisory_xact_lock key of dualwrite's schema set-up
 
 
 # A pooled connection unused for this long is checked before it is handed out.

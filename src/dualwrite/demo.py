@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import inspect
+
 from dualwrite.control.models import FoEnvironment, Job
 from dualwrite.control.store import ControlStore
+from dualwrite.databases import display_url, translate_errors
 from dualwrite.errors import ERR
 from dualwrite.identity import directory
 from dualwrite.installation import operators
@@ -49,9 +52,25 @@ class DemoWorld:
     platform_environment: str
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """The demo lives in its own folder on SQLite, whatever the control store URL says."""
-    return settings.model_copy(update={"home": settings.home / "demo", "database_url": None})
+def demo_settings(settings: Settings, control_store: str | None = None) -> Settings:
+    """The demo lives in its own folder on SQLite, whatever the control store URL says; with
+    `control_store` (an empty PostgreSQL or MariaDB database) its control store is there, so
+    several `dualwrite worker --stream` processes can share its maps."""
+    update = {"home": settings.home / "demo", "database_url": control_store}
+    return settings.model_copy(update=update)
+
+
+def _require_empty(store: ControlStore) -> None:
+    """A demo's control store on a server must start empty: the demo never wipes a database."""
+    with translate_errors(store.engine.url), store.engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+    if tables:
+        some = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+        raise ERR.INVALID_INPUT.error(
+            field="control store",
+            problem=f"{display_url(store.engine.url)} already has tables ({some}); the demo "
+            "builds only in an empty database: create a new one (e.g. `createdb dualwrite_demo`)",
+        )
 
 
 MARKER = ".dualwrite-demo"  # left in every demo folder: only such folders are ever wiped
@@ -98,6 +117,12 @@ def build_demo_world(
     accounts: int = 250,
 ) -> DemoWorld:
     """Wipe `settings.home` and build a fresh world in it (pass `demo_settings(...)` first)."""
+    if settings.database_url is not None:  # refused before the old demo is wiped
+        probe = ControlStore(settings.database_url)
+        try:
+            _require_empty(probe)
+        finally:
+            probe.dispose()
     _clear_demo_folder(settings.home)
     password = secrets.token_urlsafe(12)
     store = ControlStore(settings.control_url)

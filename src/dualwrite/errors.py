@@ -494,6 +494,14 @@ class _Catalogue:
         "Check that nats-server runs with JetStream (-js) at that URL; meanwhile changes wait "
         "in the source's change log and nothing is lost.",
     )
+    STREAM_NEEDS_SERVER_STORE = CatalogueEntry(
+        "DW5018",
+        InvalidStateError,
+        "Workers that share the maps over a stream ({stream}) need a control store on a "
+        "database server; this one is a SQLite file that only one machine can use.",
+        "Set DUALWRITE_DATABASE_URL to a PostgreSQL (or MariaDB) control store for every worker "
+        "and `dualwrite serve`, or run one worker without --stream.",
+    )
     WORKER_TIMEOUT = CatalogueEntry(
         "DW5006",
         UnavailableError,

@@ -766,3 +766,24 @@ class InitialSyncDetail(BaseModel):
 
     runs: list[InitialSyncRunRead]
     failed_records: list[SyncErrorRead]
+
+
+class LeaseRead(BaseModel):
+    environment: str
+    map_name: str
+    direction: str
+    expires_in_seconds: float
+    queued: int | None = Field(description="Changes waiting; null when a store does not answer.")
+
+
+class WorkerRead(BaseModel):
+    """A `dualwrite worker --stream` sharing the maps, and the map directions it leases."""
+
+    id: str
+    host: str
+    pid: int
+    stream: str
+    started_at: datetime
+    heartbeat_age_seconds: float
+    alive: bool
+    leases: list[LeaseRead]

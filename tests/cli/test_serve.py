@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -31,12 +32,30 @@ def _password(stdout: str) -> str:
     return found.group(1)
 
 
+def _run_printed(stdout: str) -> subprocess.CompletedProcess[str]:
+    """The CLI command the demo prints, run in a shell as a newcomer pastes it."""
+    lines = stdout.splitlines()
+    command = lines[lines.index("CLI, already signed in:") + 1].strip()
+    cwd = Path(sys.executable).parents[2]  # printed relative to where `make demo` runs
+    return subprocess.run(  # noqa: S602 - the demo's own printed command
+        command,
+        shell=True,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},  # a table as wide as its names
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def test_demo_prints_credentials_that_sign_in(run: Run, home: Path) -> None:
     result = run("demo", "--no-serve", "--customers", "200")
     password = _password(result.stdout)
     demo_home = home / "demo"
     assert ADMIN in result.stdout
-    assert f"dualwrite --home {demo_home} env list" in result.stdout
+    assert f" --home {demo_home} env list" in result.stdout
+    assert "contoso-sandbox" in _run_printed(result.stdout).stdout  # works as printed
     # Already signed in: the demo admin's token is kept in the demo's own data directory.
     assert as_json(run("--home", str(demo_home), "whoami", "--json"))["upn"] == ADMIN
     run("--home", str(demo_home), "logout")
@@ -63,6 +82,27 @@ def test_demo_in_a_folder_of_its_own_ignores_the_database_url(
     assert (folder / "control.db").exists()
     assert "dualwrite --home '" in first.stdout  # quoted: the path has a space
     run("demo", "--home", str(folder), "--no-serve", "--customers", "5")  # its own: wiped again
+
+
+@pytest.mark.postgresql
+def test_demo_on_a_server_control_store(
+    run: Run, tmp_path: Path, new_database: Callable[[str], str]
+) -> None:
+    """`--control-store` puts the demo's control store on PostgreSQL, for workers sharing the
+    maps; the printed command carries the URL; a database that is not empty is refused and
+    the previous demo is kept."""
+    url = new_database("postgresql")
+    folder = tmp_path / "demo"
+    first = run(
+        "demo", "--home", str(folder), "--control-store", url, "--no-serve", "--customers", "5"
+    )
+    assert not (folder / "control.db").exists()
+    assert "DUALWRITE_DATABASE_URL=" in first.stdout
+    assert "contoso-sandbox" in _run_printed(first.stdout).stdout
+    again = run("demo", "--home", str(folder), "--control-store", url, "--no-serve", ok=False)
+    assert again.stderr.startswith("Error DW1000: control store:")
+    assert "already has tables" in again.stderr and "create a new one" in again.stderr
+    assert (folder / "environments").exists()  # the demo that is there stays
 
 
 def test_demo_refuses_to_wipe_a_folder_it_did_not_make(run: Run, tmp_path: Path) -> None:

@@ -5,10 +5,8 @@ source stage read again, and NATS away stops nothing from being caught up later.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 
@@ -29,6 +27,7 @@ from dualwrite.stores import dataverse as dv
 from dualwrite.stores import fo
 from dualwrite.stores.datastore import Side, prepare_data_store
 from dualwrite.stores.generator import seed_fo
+from netproxy import TcpProxy
 
 MAPS: dict[str, TableMap] = {
     m.name: m for m in validate(default_solutions(), fo.metadata, dv.metadata)
@@ -171,64 +170,9 @@ def test_nats_unreachable_at_start_is_a_clear_error() -> None:
     assert "nats://127.0.0.1:1" in err.value.message
 
 
-class _Proxy:
-    """A TCP proxy in front of NATS that can cut its connections, as a network does."""
-
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.removeprefix("nats://").rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.open = True
-        self.pairs: list[tuple[socket.socket, socket.socket]] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            if not self.open:
-                client.close()
-                continue
-            server = socket.create_connection(self.upstream)
-            self.pairs.append((client, server))
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            with suppress(OSError):
-                s.close()
-
-    def cut(self) -> None:
-        self.open = False
-        for a, b in self.pairs:
-            for s in (a, b):
-                with suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-        self.pairs.clear()
-
-    def restore(self) -> None:
-        self.open = True
-
-    def close(self) -> None:
-        self.cut()
-        self.sock.close()
-
-
 def test_nats_lost_while_running_loses_nothing(stores: tuple[str, str]) -> None:
     require_nats()
-    proxy = _Proxy(require_nats())
+    proxy = TcpProxy(require_nats())
     try:
         with _linked(stores, f"nats://127.0.0.1:{proxy.port}") as link:
             _settle(link)

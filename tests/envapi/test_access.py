@@ -120,6 +120,15 @@ def test_other_tenants_and_anonymous_find_nothing(people: World) -> None:
     assert "ms-dyn-aid" in forged.headers
 
 
+def test_challenge_for_a_non_ascii_name_is_a_valid_header(world: World) -> None:
+    """A name is any Unicode, a header is ASCII: the challenge's resource is percent-encoded
+    (a raw '²' once made the response undecodable for clients)."""
+    response = httpx.get(f"{world.url}/environments/caf\u00e9\u00b2/data/CustomersV3")
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.isascii() and "/environments/caf%C3%A9%C2%B2/" in challenge
+
+
 def test_application_users(people: World, store: ControlStore) -> None:
     """Principals of registered applications (the token service makes them): the enabled
     dual-write application users write; a disabled one, or one of another side, does not."""

@@ -74,6 +74,7 @@ app.add_typer(link.app, name="link")
 app.add_typer(maps.app, name="maps")
 app.add_typer(errors_cmd.app, name="errors")
 app.add_typer(service.app, name="service")
+app.command("workers")(service.workers_command)
 app.add_typer(apps.app, name="app")
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shlex
+import shutil
+import signal
 import socket
+import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +22,10 @@ from dualwrite.cli._context import Context, current
 from dualwrite.cli._output import console
 from dualwrite.cli._progress import progress_bars
 from dualwrite.control.store import ControlStore
+from dualwrite.databases import display_url
 from dualwrite.demo import DemoWorld, build_demo_world, demo_settings
+from dualwrite.engine.jetstream import JetStream
+from dualwrite.engine.worker import Worker, require_shared_store
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
 from dualwrite.identity.sessions import SessionKind
@@ -180,13 +186,30 @@ def serve(
 
 
 def worker(
-    ctx: typer.Context, log_format: LogFormatOption = None, log_level: LogLevelOption = None
+    ctx: typer.Context,
+    stream: Annotated[
+        str | None,
+        typer.Option(
+            help="NATS JetStream URL (nats://host:4222): share the maps with the other workers "
+            "of this control store (PostgreSQL or MariaDB), each map direction run by one.",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="This worker's name among them (default: host and process ID)."),
+    ] = None,
+    log_format: LogFormatOption = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Run the sync worker alone (the data integration service, and the setup jobs); Ctrl+C
     stops it."""
     context = current(ctx)
     store = context.store()
     _logging(context.settings, log_format, log_level)
+    if stream is not None:  # the clear errors now, not in the worker's thread
+        require_shared_store(store, stream)
+        JetStream(stream, "check", {}).close()
     stop = threading.Event()
     helpers = [
         threading.Thread(target=loop, args=(stop,), daemon=True)
@@ -194,12 +217,17 @@ def worker(
     ]
     for helper in helpers:
         helper.start()
-    console.print(f"Sync worker running on {store.url} — press Ctrl+C to stop.")
+    where = f" sharing the maps over {display_url(stream)}" if stream else ""
+    console.print(f"Sync worker running on {store.url}{where} — press Ctrl+C to stop.")
+    # SIGTERM (systemd, Kubernetes, kill) stops as Ctrl+C does: after the current pass, leases
+    # handed back at once instead of expiring.
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
-        Supervisor(store).run(stop)
+        Supervisor(store, lambda s: Worker(s, stream=stream, name=name)).run(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         stop.set()
         for helper in helpers:
             helper.join(timeout=10)
@@ -219,11 +247,21 @@ def demo(
     port: PortOption = None,
     customers: Annotated[int, typer.Option(min=0, help="F&O customers to generate.")] = 3000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build it, do not serve.")] = False,
+    control_store: Annotated[
+        str | None,
+        typer.Option(
+            help="An empty PostgreSQL or MariaDB database for the demo's control store "
+            "(default: SQLite in the demo folder), for workers sharing the maps "
+            "(`dualwrite worker --stream`).",
+            show_default=False,
+        ),
+    ] = None,
     log_format: LogFormatOption = None,
     log_level: LogLevelOption = None,
 ) -> None:
     """Build a fresh demo world on SQLite (wiping the previous demo) and serve it."""
-    settings = _logging(demo_settings(current(ctx).settings), log_format, log_level)
+    settings = demo_settings(current(ctx).settings, control_store)
+    settings = _logging(settings, log_format, log_level)
     if home is not None:
         settings = settings.model_copy(update={"home": home.expanduser().resolve()})
     host, port = host or settings.host, port or settings.port
@@ -275,7 +313,24 @@ def _announce(world: DemoWorld, settings: Settings, url: str) -> None:
     ]
     console.print(Panel("\n".join(lines), title="dualwrite demo", expand=False), markup=True)
     # Outside the panel, which would wrap or crop a long path.
-    console.print(f"CLI, already signed in:\n  dualwrite --home {home_arg} env list")
+    command = f"{escape(_program())} --home {home_arg}"
+    if settings.database_url:  # the demo's control store is on a server: every command needs it
+        url = escape(shlex.quote(display_url(settings.database_url)))
+        command = f"DUALWRITE_DATABASE_URL={url} {command}"
+    console.print(f"CLI, already signed in:\n  {command} env list")
+
+
+def _program() -> str:
+    """How to call `dualwrite` from here: by name when the shell finds this one (an activated
+    virtualenv), else by its path (`make demo` runs it as .venv/bin/dualwrite)."""
+    here = Path(sys.executable).parent / "dualwrite"
+    found = shutil.which("dualwrite")
+    if found and Path(found).resolve() == here.resolve():
+        return "dualwrite"
+    try:
+        return str(here.relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)
 
 
 def register(app: typer.Typer) -> None:

@@ -703,3 +703,33 @@ class SigningKey(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class WorkerProcess(Base):
+    """A `dualwrite worker` sharing the maps with others (over a stream): who it is, where it
+    runs and when it last said so. A worker whose heartbeat is older than a lease is gone."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    stream: Mapped[str] = mapped_column(String(500))  # the stream's URL, without credentials
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MapLease(Base):
+    """Which worker runs a map direction, until when: renewed while the worker lives, taken
+    over by another once it has expired (the position's compare-and-set stays the last guard
+    against two workers applying one batch)."""
+
+    __tablename__ = "map_leases"
+
+    table_map_id: Mapped[int] = mapped_column(
+        ForeignKey("table_map_states.id", ondelete="CASCADE"), primary_key=True
+    )
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -44,6 +44,9 @@ STREAM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CHANGES_PER_MESSAGE = 256
 MAX_AHEAD = 32  # batches a map direction may send before the apply stage took them
 WAIT_SECONDS = 5.0
+# A batch taken and neither applied nor confirmed (its worker was killed) is delivered again
+# after this; a batch of at most 256 changes applies well within it.
+ACK_WAIT_SECONDS = 10
 FETCH_SECONDS = 0.02  # how long a fetch waits for a batch just sent to arrive
 
 
@@ -139,8 +142,34 @@ class JetStream:
             self._ahead[subject] = self._ahead.get(subject, 0) + 1
 
     def full(self, tmap: TableMap, direction: Direction) -> bool:
-        """True while the map direction has `MAX_AHEAD` batches not yet applied."""
-        return self._ahead.get(self.subject(tmap.name, direction), 0) >= MAX_AHEAD
+        """True while the map direction has `MAX_AHEAD` batches not yet applied. What this
+        process counts is checked with the server before it holds the source stage back:
+        batches it sent may have been applied by another worker (a lease that moved)."""
+        subject = self.subject(tmap.name, direction)
+        if self._ahead.get(subject, 0) < MAX_AHEAD:
+            return False
+        waiting = sum(self.waiting(tmap, direction).values())
+        self._ahead[subject] = waiting
+        return waiting >= MAX_AHEAD
+
+    def waiting(self, tmap: TableMap, direction: Direction) -> dict[str, int]:
+        """The map direction's batches in the stream: not delivered yet, and delivered but not
+        confirmed (for the workers view and diagnostics)."""
+        try:
+            info = self._run(
+                self._js.consumer_info(STREAM, self._durable(self.subject(tmap.name, direction)))
+            )
+        except NotFoundError:
+            return {"pending": 0, "unconfirmed": 0}
+        return {
+            "pending": int(info.num_pending or 0),
+            "unconfirmed": int(info.num_ack_pending or 0),
+        }
+
+    def release(self, tmap: TableMap, direction: Direction) -> None:
+        """Another worker runs the map direction now: what this one sent is the new owner's to
+        apply, so it no longer counts against this process's back-pressure."""
+        self._ahead.pop(self.subject(tmap.name, direction), None)
 
     def receive(self, tmap: TableMap, direction: Direction) -> Iterator[Delivery]:
         subject = self.subject(tmap.name, direction)
@@ -182,7 +211,7 @@ class JetStream:
                 durable_name=self._durable(subject),
                 ack_policy=AckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
-                ack_wait=30,
+                ack_wait=ACK_WAIT_SECONDS,
                 max_ack_pending=MAX_AHEAD,
                 filter_subject=subject,
             )

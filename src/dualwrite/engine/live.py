@@ -40,6 +40,12 @@ class LiveSync(ApplyStage):
                     set_position(conn, tmap.name, direction, head)
                 self._cursors[(tmap.name, direction)] = Cursor(head)
 
+    def release(self, tmap: TableMap, direction: Direction) -> None:
+        """Another worker runs the map direction now (scale-out): forget where this one was;
+        should it run the direction again, it starts from the position stored in the target."""
+        if self._cursors.pop((tmap.name, direction), None) is not None and self.stream:
+            self.stream.release(tmap, direction)
+
     def scan(self, tmaps: Sequence[TableMap]) -> dict[Direction, Scan]:
         """One look at each source's change log on behalf of every direction of `tmaps` that
         has read it before, from the one furthest behind: `sync_batch` then skips, without a
@@ -154,6 +160,7 @@ class LiveSync(ApplyStage):
         previous owner's batches, those of a stream that was away); then the next batch is
         read and sent, unless the apply stage is too far behind (back-pressure)."""
         done = self._drain(tmap, direction, cursor, stream)
+        cursor = self._cursors.get((tmap.name, direction), cursor)  # a gap starts it again
         if not stream.full(tmap, direction):
             batch = self._next_batch(tmap, direction, cursor, scan)
             if isinstance(batch, Batch):
@@ -166,16 +173,20 @@ class LiveSync(ApplyStage):
         self, tmap: TableMap, direction: Direction, cursor: Cursor, stream: Stream
     ) -> BatchResult:
         result = BatchResult(0, 0, 0, cursor.stored)
+        gap: StreamGap | None = None
         for delivery in stream.receive(tmap, direction):
             try:
                 counts = self._apply_delivered(delivery.batch)
-            except StreamGap as gap:  # a batch went missing: read again from what is stored
+            except StreamGap as missing:  # a batch went missing: what follows it is dropped,
+                gap = missing  # all of it, and read again from the stored position after
                 delivery.done()
-                self._cursors[(tmap.name, direction)] = Cursor(gap.stored)
-                return result
+                continue
             delivery.done()
             part = BatchResult(*counts, delivery.batch.upto, _lags(delivery.batch.changes))
             result = result.plus(part)
+        if gap is not None:
+            stored = self.position(tmap, direction)
+            self._cursors[(tmap.name, direction)] = Cursor(gap.stored if stored is None else stored)
         return result
 
     def _read(

@@ -46,6 +46,9 @@ class Stream(Protocol):
     def full(self, tmap: TableMap, direction: Direction) -> bool:
         """True while the map direction should send nothing more (back-pressure)."""
 
+    def release(self, tmap: TableMap, direction: Direction) -> None:
+        """This process no longer runs the map direction (its lease moved to another worker)."""
+
     def close(self) -> None: ...
 
 
@@ -65,6 +68,11 @@ class InProcess:
 
     def full(self, tmap: TableMap, direction: Direction) -> bool:
         return False
+
+    def release(self, tmap: TableMap, direction: Direction) -> None:
+        # Nothing sent here is lost by dropping it: the position in the target was not moved
+        # past it, so the next owner reads those changes from the source again.
+        self._waiting.pop((tmap.name, direction), None)
 
     def close(self) -> None:
         self._waiting.clear()

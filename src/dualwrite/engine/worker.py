@@ -23,12 +23,15 @@ from dualwrite.control.models import (
     TableMapState,
 )
 from dualwrite.control.store import ControlStore
+from dualwrite.databases import display_url
 from dualwrite.engine.apply import Direction
 from dualwrite.engine.capture.reader import Scan
+from dualwrite.engine.jetstream import JetStream, link_key
+from dualwrite.engine.ownership import Ownership, new_worker_id
 from dualwrite.engine.states import MapAction, MapState
 from dualwrite.engine.sync import BatchResult, Link, Master, directions
 from dualwrite.engine.wakeup import Wakeup
-from dualwrite.errors import DualWriteError
+from dualwrite.errors import ERR, DualWriteError
 from dualwrite.link import availability
 from dualwrite.link.availability import StoreSide
 from dualwrite.link.links import link_maps
@@ -36,6 +39,19 @@ from dualwrite.link.tablemaps import engine_transition
 from dualwrite.ops import initialsync
 
 log = logging.getLogger("dualwrite.worker")
+
+
+def _dirs(link: Link, task: MapTask) -> list[Direction]:
+    return directions(link.by_name[task.name])
+
+
+def require_shared_store(store: ControlStore, stream: str) -> None:
+    """Workers that share maps find each other in the control store: a server database, not
+    one process's SQLite file."""
+    if store.engine.dialect.name == "sqlite":
+        raise ERR.STREAM_NEEDS_SERVER_STORE.error(stream=display_url(stream))
+
+
 ACTIVE = (MapState.INITIALIZING.value, MapState.RUNNING.value, MapState.RESUMING.value)
 WATCHED = (*ACTIVE, MapState.PAUSED.value)  # paused maps: their queue limits are enforced
 LIVE = (MapState.RUNNING, MapState.RESUMING)  # maps that apply captured changes
@@ -63,10 +79,22 @@ class Worker:
         store: ControlStore,
         poll_seconds: float = 0.05,
         on_batch: BatchObserver | None = None,
+        stream: str | None = None,
+        name: str | None = None,
     ) -> None:
+        """`stream`: a NATS JetStream URL. The worker then shares the maps with the other
+        workers of the control store (a lease per map direction, engine/ownership.py) and its
+        stages hand batches over through the stream."""
         self.store = store
         self.poll_seconds = poll_seconds
         self.on_batch = on_batch
+        self.stream_url = stream
+        self.ownership: Ownership | None = None
+        if stream is not None:
+            require_shared_store(store, stream)
+            self.ownership = Ownership(store, new_worker_id(name), display_url(stream))
+            self.ownership.register()
+            self.ownership.keep_renewing()
         self._links: dict[tuple[int, str], Link] = {}
         self._wakeup = Wakeup()
         # (environment id, store) logged as unreachable: probed until it answers. Outages an
@@ -79,6 +107,8 @@ class Worker:
             link.close()
         self._links.clear()
         self._wakeup.close()
+        if self.ownership is not None:
+            self.ownership.stop()
 
     def _engine_link(self, session: Session, link_id: int, signature: str) -> Link:
         """The engine's Link for a control-store link, rebuilt (from the full link) only when
@@ -89,11 +119,16 @@ class Worker:
             for old in [k for k in self._links if k[0] == link_id]:
                 self._links.pop(old).close()
             link = session.get_one(DualWriteLink, link_id)
+            fo_url = link.fo_environment.data_store_url
+            dv_url = link.platform_environment.dataverse_url or ""
+            maps = link_maps(link)
+            stream = None
+            if self.stream_url is not None:
+                stream = JetStream(
+                    self.stream_url, link_key(fo_url, dv_url), {m.name: m for m in maps}
+                )
             self._links[key] = Link(
-                link.fo_environment.data_store_url,
-                link.platform_environment.dataverse_url or "",
-                frozenset(link.legal_entity_ids),
-                link_maps(link),
+                fo_url, dv_url, frozenset(link.legal_entity_ids), maps, stream=stream
             )
         return self._links[key]
 
@@ -195,21 +230,27 @@ class Worker:
         """One pass over every active map; returns how many changes it handled (applied,
         skipped or failed): 0 means there was nothing to do."""
         handled = 0
-        for env_id, link, tasks in self._active():
+        active = self._active()
+        owned = self._owned(active)
+        for env_id, link, every_task in active:
+            # A map starts only after the maps it looks up have: were one to fail (a store
+            # busy or away), its records would fail their lookups instead of waiting for them.
+            # Those maps may be another worker's: all of the link's count.
+            starting = {t.name for t in every_task if t.state is MapState.INITIALIZING}
+            tasks = every_task
+            if owned is not None:  # sharing the maps: only the directions this worker leases
+                tasks = [t for t in tasks if any((t.id, d) in owned for d in _dirs(link, t))]
             order = [m.name for m in link.maps]
             failures: list[DualWriteError] = []
             try:  # one look at each source's log tells the maps with nothing to do
                 scans = link.scan([link.by_name[t.name] for t in tasks if t.state in LIVE])
             except DualWriteError:
                 scans = {}  # each map reads for itself and says what is wrong
-            # A map starts only after the maps it looks up have: were one to fail (a store
-            # busy or away), its records would fail their lookups instead of waiting for them.
-            starting = {t.name for t in tasks if t.state is MapState.INITIALIZING}
             for task in sorted(tasks, key=lambda t: order.index(t.name)):
                 if task.name in starting and starting & set(link.by_name[task.name].depends_on):
                     continue  # the next pass tries again, after the failed one
                 try:
-                    handled += self._step(link, task, scans)
+                    handled += self._step(link, task, scans, owned)
                     starting.discard(task.name)
                     if task.last_error is not None:  # it works again: the message is stale
                         self._note(task.id, None)
@@ -251,8 +292,30 @@ class Worker:
                 self._down.add((env_id, side))
         return {side for side in failing if side is not None}
 
-    def _step(self, link: Link, task: MapTask, scans: dict[Direction, Scan]) -> int:
+    def _owned(self, active: list[tuple[int, Link, list[MapTask]]]) -> set[tuple[int, str]] | None:
+        """The map directions this worker leases now; None when it runs every map alone."""
+        if self.ownership is None:
+            return None
+        wanted = [(t.id, d) for _e, link, tasks in active for t in tasks for d in _dirs(link, t)]
+        owned = self.ownership.owned(wanted)
+        for _env, link, tasks in active:  # given up: the next owner goes on from the target
+            for task in tasks:
+                for direction in _dirs(link, task):
+                    if (task.id, direction) not in owned:
+                        link.release(link.by_name[task.name], direction)
+        return owned
+
+    def _step(
+        self,
+        link: Link,
+        task: MapTask,
+        scans: dict[Direction, Scan],
+        owned: set[tuple[int, str]] | None = None,
+    ) -> int:
         tmap = link.by_name[task.name]
+        whole_map = task.state in (MapState.PAUSED, MapState.INITIALIZING)
+        if owned is not None and whole_map and (task.id, "fo_to_dv") not in owned:
+            return 0  # initial sync and queue limits: the map's first direction's owner
         if task.state is MapState.PAUSED:
             self._enforce_queue_limits(link, task)
             return 0
@@ -276,6 +339,8 @@ class Worker:
             return 0
         handled = 0  # applied, skipped or failed: a batch of skipped changes is work done too
         for direction in directions(tmap):
+            if owned is not None and (task.id, direction) not in owned:
+                continue
             result = link.sync_batch(tmap, direction, scans.get(direction))
             if self.on_batch is not None:
                 self.on_batch(task.name, direction, result)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -15,6 +16,15 @@ from dualwrite.odata.values import dumps
 
 JSON = "application/json; odata.metadata=minimal"
 ODATA_VERSION = {"OData-Version": "4.0"}
+# Every printable ASCII character stays as it is; only what HTTP headers cannot carry is
+# percent-encoded, the way an IRI becomes a URI (names and keys may be any Unicode).
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
+def header_value(value: str) -> str:
+    """A header value clients can decode: non-ASCII (an environment name, a key in an
+    entity ID) percent-encoded as UTF-8, control characters too."""
+    return value if value.isascii() and value.isprintable() else quote(value, safe=_HEADER_SAFE)
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,9 @@ class ApiResponse:
         return cls(status, b"", dict(headers), None)
 
     def all_headers(self) -> dict[str, str]:
-        out = {**ODATA_VERSION, **self.headers}
+        out = {
+            name: header_value(value) for name, value in {**ODATA_VERSION, **self.headers}.items()
+        }
         if self.media_type is not None and self.body:
             out["Content-Type"] = self.media_type
         return out

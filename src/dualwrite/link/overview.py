@@ -39,6 +39,11 @@ def engine_link(link: DualWriteLink) -> Iterator[Link]:
         engine.close()
 
 
+def queued_of(engine: Link, name: str) -> dict[str, int]:
+    """Per direction: captured changes the map has not applied yet."""
+    return _flow(engine, name)[0]
+
+
 def _flow(engine: Link, name: str) -> tuple[dict[str, int], dict[str, ChangeCounts]]:
     """Per direction: captured changes not applied yet (what a paused map is holding), and the
     running totals of changes captured, applied, failed and skipped."""

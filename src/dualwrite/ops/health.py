@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dualwrite.control.models import ServiceStatus, User, as_utc, utcnow
@@ -59,10 +60,10 @@ def service_health(session: Session, now: datetime | None = None) -> ServiceHeal
         else f"The sync worker (data integration service) is not running: last seen {seconds} s "
         f"ago on {status.host}. Changes keep being captured and wait for it."
     )
-    requested = status.restart_requested_at
-    return ServiceHealth(
-        running, message, beat, status.host, as_utc(requested) if requested else None
-    )
+    requested = as_utc(status.restart_requested_at) if status.restart_requested_at else None
+    if requested is not None and requested <= as_utc(status.started_at):
+        requested = None  # every worker restarted since: nothing pending
+    return ServiceHealth(running, message, beat, status.host, requested)
 
 
 def request_restart(session: Session, actor: User) -> None:
@@ -71,7 +72,8 @@ def request_restart(session: Session, actor: User) -> None:
     require_operator(actor, "Restarting the sync worker")
     status = session.get(ServiceStatus, SERVICE)
     if status is None:
-        status = ServiceStatus(name=SERVICE, heartbeat_at=datetime(1970, 1, 1, tzinfo=UTC))
+        never = datetime(1970, 1, 1, tzinfo=UTC)
+        status = ServiceStatus(name=SERVICE, heartbeat_at=never, started_at=never)
         session.add(status)
     status.restart_requested_at = utcnow()
     status.restart_requested_by = actor.upn
@@ -127,19 +129,22 @@ class Supervisor:
         return self._thread is not None and self._thread.is_alive()
 
     def _beat(self) -> bool:
-        """Write the heartbeat; True when a restart was asked for since the worker started."""
-        with self.store.session() as session:
-            status = session.get(ServiceStatus, SERVICE)
-            if status is None:
-                status = ServiceStatus(name=SERVICE)
-                session.add(status)
-            status.host, status.pid = socket.gethostname(), os.getpid()
-            if self._alive():
-                status.heartbeat_at = utcnow()
-            requested = status.restart_requested_at
-            if requested is not None and as_utc(requested) > self.started_at:
-                status.restart_requested_at = None
-                return True
+        """Write the heartbeat; True when a restart was asked for since the worker started.
+        Workers sharing the maps (`dualwrite worker --stream`) share the row: each restarts
+        once for a request made after it started, so the request is never cleared."""
+        try:
+            with self.store.session() as session:
+                status = session.get(ServiceStatus, SERVICE)
+                if status is None:
+                    status = ServiceStatus(name=SERVICE)
+                    session.add(status)
+                status.host, status.pid = socket.gethostname(), os.getpid()
+                status.started_at = self.started_at
+                if self._alive():
+                    status.heartbeat_at = utcnow()
+                requested = status.restart_requested_at
+                return requested is not None and as_utc(requested) > self.started_at
+        except IntegrityError:  # another worker wrote the first heartbeat at the same moment
             return False
 
     def run(self, stop: threading.Event) -> None:

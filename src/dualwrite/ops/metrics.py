@@ -18,12 +18,16 @@ from dualwrite.control.models import (
     DualWriteLink,
     FoEnvironment,
     Job,
+    MapLease,
     Project,
     User,
+    WorkerProcess,
     as_utc,
 )
+from dualwrite.engine.ownership import LEASE_SECONDS
 from dualwrite.engine.states import MapState
 from dualwrite.errors import DualWriteError
+from dualwrite.identity.authz import is_operator
 from dualwrite.lifecycle.environments import visible_environments
 from dualwrite.link import overview
 
@@ -151,4 +155,33 @@ def render_metrics(session: Session, actor: User) -> bytes:
     )
     for state, count in session.execute(jobs):
         g["jobs"].labels(state.value).set(count)
+    if is_operator(actor):  # workers serve every tenant: installation operators see them
+        _worker_metrics(session, registry, now)
     return generate_latest(registry)
+
+
+def _worker_metrics(session: Session, registry: CollectorRegistry, now: datetime) -> None:
+    """Per worker sharing the maps over a stream: alive, heartbeat age, directions leased."""
+    up = Gauge(
+        "dualwrite_worker_up",
+        "1 while the worker renews its heartbeat.",
+        ("worker", "host"),
+        registry=registry,
+    )
+    age = Gauge(
+        "dualwrite_worker_heartbeat_age_seconds",
+        "Seconds since the worker's last heartbeat.",
+        ("worker",),
+        registry=registry,
+    )
+    leased = Gauge(
+        "dualwrite_worker_leases", "Map directions the worker runs.", ("worker",), registry=registry
+    )
+    counts = dict(
+        session.execute(select(MapLease.worker_id, func.count()).group_by(MapLease.worker_id)).all()
+    )
+    for worker in session.scalars(select(WorkerProcess)):
+        seconds = max(0.0, (now - as_utc(worker.heartbeat_at)).total_seconds())
+        up.labels(worker.id, worker.host).set(1 if seconds <= LEASE_SECONDS else 0)
+        age.labels(worker.id).set(round(seconds, 1))
+        leased.labels(worker.id).set(counts.get(worker.id, 0))

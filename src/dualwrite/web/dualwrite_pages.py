@@ -17,7 +17,7 @@ from dualwrite.errors import ERR, DualWriteError
 from dualwrite.identity.authz import is_operator
 from dualwrite.lifecycle import environments
 from dualwrite.link import availability, links, overview, tablemaps, wizard
-from dualwrite.ops import activity, health
+from dualwrite.ops import activity, health, workers
 from dualwrite.ops.activity import ActivityFilter
 from dualwrite.platform import environments as platform
 from dualwrite.schemas import (
@@ -65,6 +65,7 @@ def _page(
         recent=activity.list_activity(session, fo_env, ActivityFilter(limit=10)),
         service=health.service_health(session),
         may_restart=is_operator(user),
+        workers=workers.list_workers(session, user, link.id) if link and is_operator(user) else [],
     )
 
 

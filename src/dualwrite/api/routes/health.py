@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response, status
 
 from dualwrite import __version__
 from dualwrite.api.deps import CurrentUser, SessionDep, StoreDep
-from dualwrite.ops import health
+from dualwrite.ops import health, workers
 from dualwrite.ops.metrics import CONTENT_TYPE, render_metrics
-from dualwrite.schemas import HealthRead, ServiceHealthRead
+from dualwrite.schemas import HealthRead, ServiceHealthRead, WorkerRead
 
 router = APIRouter(tags=["health"])
 
@@ -36,6 +36,15 @@ def service_health(session: SessionDep, actor: CurrentUser) -> ServiceHealthRead
     del actor  # any signed-in user may know
     found = health.service_health(session)
     return ServiceHealthRead(**found.__dict__)
+
+
+@router.get("/workers", response_model=list[WorkerRead])
+def list_workers(session: SessionDep, actor: CurrentUser) -> list[WorkerRead]:
+    """The workers sharing the maps over a stream, what each leases and its lag (operators)."""
+    return [
+        WorkerRead.model_validate(w, from_attributes=True)
+        for w in workers.list_workers(session, actor)
+    ]
 
 
 @router.post(
