@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
+from dualwrite.control.models import User
 from dualwrite.control.store import ControlStore
 from dualwrite.identity import directory
 from dualwrite.installation import operators
@@ -32,27 +35,34 @@ def bench_settings(home: Path) -> Settings:
     )
 
 
-def linked_world(store: ControlStore, settings: Settings, fo_url: str, dv_url: str) -> str:
-    """Builds the world in `store`; returns the Dataverse's environment ID."""
+def linked_world(
+    store: ControlStore, settings: Settings, fo_url: str, dv_url: str, name: str = "bench"
+) -> str:
+    """Builds the world in `store` (another link of the same tenant when it is there, named
+    after `name`); returns the Dataverse's environment ID."""
     with store.session() as session:
-        _tenant, admin = directory.create_tenant(
-            session,
-            None,
-            domain=DOMAIN,
-            display_name="Bench",
-            admin_upn=ADMIN,
-            admin_name="Bench Admin",
-            admin_password=PASSWORD,
-        )
-        operators.make_operator(session, admin)
-        project = projects.create_project(session, admin, "Bench")
-        spec = EnvironmentSpec(name="bench", data_store_url=fo_url, legal_entities=["USMF"])
+        if session.scalar(select(User).where(User.upn == ADMIN)) is None:
+            _tenant, admin = directory.create_tenant(
+                session,
+                None,
+                domain=DOMAIN,
+                display_name="Bench",
+                admin_upn=ADMIN,
+                admin_name="Bench Admin",
+                admin_password=PASSWORD,
+            )
+            operators.make_operator(session, admin)
+            # Room for many links (each F&O environment comes with a Power Platform one).
+            directory.update_tenant_settings(session, admin, admin.tenant, database_capacity_gb=100)
+        admin = directory.get_user(session, ADMIN)
+        project = projects.create_project(session, admin, f"Bench {name}")
+        spec = EnvironmentSpec(name=name, data_store_url=fo_url, legal_entities=["USMF"])
         env = environments.deploy_environment(session, settings, admin, project, spec)
         target = platform.create_environment(
             session,
             settings,
             admin,
-            name="Bench",
+            name=name.title(),
             region="West US",
             dataverse=True,
             dataverse_url=dv_url,

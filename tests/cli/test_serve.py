@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -136,14 +137,14 @@ def test_serve_answers_health_over_http(run: Run, home: Path, tmp_path: Path) ->
                     time.sleep(0.2)
             assert response.status_code == 200
             assert response.json()["status"] == "ok"
+            server.send_signal(signal.SIGINT)  # Ctrl+C: a clean stop, so `make demo` exits 0
+            assert server.wait(timeout=20) == 0
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            if server.poll() is None:
                 server.kill()
                 server.wait()
     assert f"http://127.0.0.1:{port}/" in log.read_text()
+    assert log.read_text().rstrip().endswith("Stopped.")
 
 
 @pytest.mark.timeout(60)  # were the port not refused, this would serve until killed

@@ -143,11 +143,14 @@ def _run(
         console.print(f"Self-signed certificate (trust this file): {tls.certificate}")
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then raised the signal again
+        pass
     finally:
         sock.close()
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
+    console.print("Stopped.")  # Ctrl+C is a clean stop: exit status 0 (`make demo` too)
 
 
 NoWorker = Annotated[bool, typer.Option("--no-worker", help="Do not start the sync worker.")]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
@@ -47,7 +48,10 @@ WAIT_SECONDS = 5.0
 # A batch taken and neither applied nor confirmed (its worker was killed) is delivered again
 # after this; a batch of at most 256 changes applies well within it.
 ACK_WAIT_SECONDS = 10
-FETCH_SECONDS = 0.02  # how long a fetch waits for a batch just sent to arrive
+FETCH_SECONDS = 0.05  # how long a fetch waits for a batch known to be there
+# How often a map direction's owner asks the server for batches it did not send (a previous
+# owner's, one delivered again after its worker died), besides whenever nothing of its own waits.
+CHECK_SECONDS = 1.0
 
 
 def _slug(text: str) -> str:
@@ -67,6 +71,7 @@ class JetStream:
     _js: Any = field(init=False, default=None)
     _subscriptions: dict[str, Any] = field(init=False, default_factory=dict)
     _ahead: dict[str, int] = field(init=False, default_factory=dict)
+    _checked: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -169,33 +174,38 @@ class JetStream:
     def release(self, tmap: TableMap, direction: Direction) -> None:
         """Another worker runs the map direction now: what this one sent is the new owner's to
         apply, so it no longer counts against this process's back-pressure."""
-        self._ahead.pop(self.subject(tmap.name, direction), None)
+        subject = self.subject(tmap.name, direction)
+        self._ahead.pop(subject, None)
+        self._checked.pop(subject, None)  # taken on again: ask the server at once
 
     def receive(self, tmap: TableMap, direction: Direction) -> Iterator[Delivery]:
+        """The batches waiting, as many as are known to wait: those this process sent and not
+        yet saw applied, and — asked of the server when the direction is taken on and every
+        `CHECK_SECONDS` after — those of earlier owners or delivered again. A fetch is made
+        only for batches known to be there (one with nothing to fetch waits out its timeout)."""
         subject = self.subject(tmap.name, direction)
         subscription = self._subscription(subject)
-        if not self._ahead.get(subject):
-            # Nothing sent from here and not taken yet: ask the server only whether batches of
-            # earlier owners wait (a fetch with nothing to fetch waits out its timeout).
-            info = self._run(self._js.consumer_info(STREAM, self._durable(subject)))
-            if not info.num_pending and not info.num_ack_pending:
-                return
-        while True:
+        expected = self._ahead.get(subject, 0)
+        now = time.monotonic()
+        if now - self._checked.get(subject, -CHECK_SECONDS) >= CHECK_SECONDS:
+            self._checked[subject] = now
+            expected = max(expected, self.waiting(tmap, direction)["pending"])
+        while expected > 0:  # bounded: each round takes at least one batch or returns
             try:
                 messages = self._run(
-                    subscription.fetch(8, timeout=FETCH_SECONDS), timeout=WAIT_SECONDS
+                    subscription.fetch(min(8, expected), timeout=FETCH_SECONDS),
+                    timeout=WAIT_SECONDS,
                 )
-            except NatsTimeout:
-                return
             except Exception as error:
                 if getattr(error, "code", None) == ERR.STREAM_UNREACHABLE.code:
                     raise
                 if isinstance(error, NatsTimeout | asyncio.TimeoutError):
-                    return
+                    return  # fewer than expected: taken by another worker meanwhile
                 raise ERR.STREAM_UNREACHABLE.error(url=self.url, problem=_reason(error)) from None
             if not messages:
                 return
             for message in messages:
+                expected -= 1
                 yield Delivery(decode(message.data, self.maps), self._acker(subject, message))
 
     def _acker(self, subject: str, message: Any) -> Any:
@@ -233,6 +243,7 @@ class JetStream:
                 self._run(self._js.purge_stream(STREAM, subject=subject))
         self._subscriptions.clear()
         self._ahead.clear()
+        self._checked.clear()
 
     def close(self) -> None:
         with suppress(Exception):  # closing a connection that may be gone already
