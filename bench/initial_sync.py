@@ -37,7 +37,7 @@ from pathlib import Path
 from _databases import fresh_postgres
 from sqlalchemy import insert, select
 
-BATCH = 5000  # the sync's batch size; the baseline commits as often
+BATCH = 5000  # the initial sync's batch (as the worker runs it); the baseline commits as often
 # Every column the sync writes into account.
 ACCOUNT_COLUMNS = (
     "accountid",
@@ -82,7 +82,7 @@ def child(backend: str, rows: int, folder: str) -> None:
     links = []
     for url in (dv_url, core_url, driver_url):  # targets alike: schema, reference data, capture
         prepare_data_store(url, Side.DATAVERSE)
-        link = Link(fo_url, url, frozenset({"USMF"}), list(maps.values()), batch_size=BATCH)
+        link = Link(fo_url, url, frozenset({"USMF"}), list(maps.values()), initial_batch_size=BATCH)
         for tmap in with_dependencies(list(maps.values()), [accounts.name])[:-1]:
             link.initial_sync(tmap, "fo")
         link.prepare(accounts)

@@ -33,11 +33,11 @@ class GroupsFailOnce(Worker):
 
     failed = False
 
-    def _step(self, link: Link, task: MapTask, scans: dict) -> int:  # type: ignore[type-arg]
+    def _step(self, link: Link, task: MapTask, scans: dict, owned: set | None = None) -> int:  # type: ignore[type-arg]
         if task.name == GROUPS and not self.failed:
             self.failed = True
             raise ERR.DATABASE_UNREACHABLE.error(url="sqlite:///busy.db", problem="locked")
-        return super()._step(link, task, scans)
+        return super()._step(link, task, scans, owned)
 
 
 def _states(store: ControlStore) -> dict[str, str]:

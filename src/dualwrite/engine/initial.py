@@ -82,7 +82,7 @@ class InitialSync(LinkCore):
                 translate_errors(self.source(direction).url),
                 self.source(direction).connect() as sconn,
             ):
-                query = select(*read).order_by(*pk).limit(self.batch_size)
+                query = select(*read).order_by(*pk).limit(self.initial_batch_rows)
                 if after is not None:
                     query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
                 rows = normalize_rows(source, sconn.execute(query))

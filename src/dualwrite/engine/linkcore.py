@@ -61,7 +61,10 @@ class LinkCore:
     dv_url: str
     legal_entities: frozenset[str]
     maps: Sequence[TableMap]
-    batch_size: int = 500
+    batch_size: int = 500  # live sync: changes per batch (small batches, low latency)
+    # Initial sync: rows per batch; by default ten live batches (5,000): rows read in key order
+    # go in bulk, and issue 20 measured 16-20k rows/s at 500 against 31-50k at 5,000.
+    initial_batch_size: int | None = None
     fo: Engine = field(init=False)
     dv: Engine = field(init=False)
     _readers: dict[tuple[str, str], ChangeReader] = field(default_factory=dict, init=False)
@@ -93,6 +96,10 @@ class LinkCore:
         self.dv.dispose()
         if self.stream is not None:
             self.stream.close()
+
+    @property
+    def initial_batch_rows(self) -> int:
+        return self.initial_batch_size or self.batch_size * 10
 
     def source(self, direction: Direction) -> Engine:
         return self.fo if direction == "fo_to_dv" else self.dv
