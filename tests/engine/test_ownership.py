@@ -71,3 +71,12 @@ def test_leases_spread_fail_over_and_rebalance(
 
     a.stop()  # a clean stop hands its leases back at once
     assert len(c.owned(wanted)) == 6
+
+    long_ago = utcnow() - ownership.FORGET_AFTER - timedelta(minutes=1)
+    with store.session() as session:  # b was killed a day ago and holds nothing
+        session.execute(
+            update(WorkerProcess).where(WorkerProcess.id == "b").values(heartbeat_at=long_ago)
+        )
+    Ownership(store, "d", "nats://x").register()  # a worker starting forgets it
+    with store.reading() as session:
+        assert sorted(session.scalars(select(WorkerProcess.id))) == ["c", "d"]

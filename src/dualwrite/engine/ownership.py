@@ -32,6 +32,7 @@ log = logging.getLogger("dualwrite.worker")
 
 LEASE_SECONDS = 3.0
 RENEW_SECONDS = 0.5  # how often a worker renews and rebalances (well within a lease)
+FORGET_AFTER = timedelta(days=1)  # a worker gone without a clean stop is listed this long
 
 MapDirection = tuple[int, str]  # (table map id, direction)
 
@@ -63,6 +64,13 @@ class Ownership:
             row.host, row.pid, row.stream = socket.gethostname(), os.getpid(), self.stream
             row.started_at = row.heartbeat_at = utcnow()
             session.execute(delete(MapLease).where(MapLease.worker_id == self.worker_id))
+            # Workers killed long ago (no clean stop) leave the list once a day has passed.
+            session.execute(
+                delete(WorkerProcess).where(
+                    WorkerProcess.heartbeat_at < utcnow() - FORGET_AFTER,
+                    ~WorkerProcess.id.in_(select(MapLease.worker_id)),
+                )
+            )
 
     def keep_renewing(self) -> None:
         """Renew the leases from a thread of their own as well: a pass that takes long (an
