@@ -41,3 +41,14 @@ def test_workers_lists_who_runs_which_map_direction(
         assert as_json(run(*demo, "workers", "--json")) == []
     finally:
         store.dispose()
+
+
+def test_worker_with_a_stream_refuses_what_cannot_work(run: Run, home: Path) -> None:
+    """Clear errors before anything runs: a SQLite control store cannot be shared (DW5018),
+    a name too long for the workers list is refused (DW1000)."""
+    run("demo", "--no-serve", "--customers", "5")
+    demo = ["--home", str(home / "demo")]
+    alone = run(*demo, "worker", "--stream", "nats://127.0.0.1:4222", ok=False)
+    assert alone.exit_code == 1 and alone.stderr.startswith("Error DW5018")
+    named = run(*demo, "worker", "--stream", "nats://127.0.0.1:4222", "--name", "w" * 65, ok=False)
+    assert named.stderr.startswith("Error DW1000: --name:") and "1 to 64" in named.stderr

@@ -25,6 +25,7 @@ from dualwrite.control.store import ControlStore
 from dualwrite.databases import display_url
 from dualwrite.demo import DemoWorld, build_demo_world, demo_settings
 from dualwrite.engine.jetstream import JetStream
+from dualwrite.engine.ownership import new_worker_id
 from dualwrite.engine.worker import Worker, require_shared_store
 from dualwrite.errors import ERR
 from dualwrite.identity import sessions
@@ -211,6 +212,7 @@ def worker(
     store = context.store()
     _logging(context.settings, log_format, log_level)
     if stream is not None:  # the clear errors now, not in the worker's thread
+        name = new_worker_id(name)
         require_shared_store(store, stream)
         JetStream(stream, "check", {}).close()
     stop = threading.Event()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from dualwrite.control.models import MapLease, WorkerProcess, as_utc, utcnow
 from dualwrite.control.store import ControlStore
+from dualwrite.errors import ERR
 
 log = logging.getLogger("dualwrite.worker")
 
@@ -39,7 +40,11 @@ MapDirection = tuple[int, str]  # (table map id, direction)
 
 def new_worker_id(name: str | None = None) -> str:
     """A worker's ID: its given name, else host and process, unique enough to tell them apart."""
-    return name or f"{socket.gethostname()}-{os.getpid()}"
+    if name is not None and not (0 < len(name.strip()) <= 64 and name.isprintable()):
+        raise ERR.INVALID_INPUT.error(
+            field="--name", problem="give the worker a name of 1 to 64 printable characters"
+        )
+    return name.strip() if name else f"{socket.gethostname()}-{os.getpid()}"[:64]
 
 
 @dataclass
